@@ -10,9 +10,7 @@ script
 
 statement
     : importStatement ';'
-    | createSource ';'
-    | createTable ';'
-    | createSink ';'
+    | createRelation ';'
     | createPipeline ';'
     | ';'
     ;
@@ -22,18 +20,11 @@ importStatement
     ;
 
 // ---------------------------------------------------------------- DDL
-createSource
-    : CREATE SOURCE name=identifier '(' tableElement (',' tableElement)* ','? ')'
-      withClause? formatClause?
-    ;
-
-createTable
-    : CREATE TABLE name=identifier '(' tableElement (',' tableElement)* ','? ')'
-      withClause? formatClause?
-    ;
-
-createSink
-    : CREATE SINK name=identifier ('(' tableElement (',' tableElement)* ','? ')')?
+// Sources, lookup tables and sinks share one shape; the binder checks what
+// each kind requires (a column list for sources and tables, ...).
+createRelation
+    : CREATE kind=(SOURCE | TABLE | SINK) name=identifier
+      ('(' tableElement (',' tableElement)* ','? ')')?
       withClause? formatClause?
     ;
 
@@ -50,8 +41,8 @@ columnDefinition
     ;
 
 columnOption
-    : NOT NULL                                                   # notNullOption
-    | NULL                                                       # nullableOption
+    : NOT NULL_                                                   # notNullOption
+    | NULL_                                                       # nullableOption
     | CHECK '(' expression ')' violationAction?                  # checkOption
     | METADATA (FROM STRING)? VIRTUAL?                           # metadataOption
     | PRIMARY KEY                                                # primaryKeyOption
@@ -93,8 +84,8 @@ optionKey
 optionValue
     : STRING
     | '-'? (INTEGER | DECIMAL)
-    | TRUE
-    | FALSE
+    | TRUE_
+    | FALSE_
     | SECRET '(' STRING ')'
     ;
 
@@ -109,7 +100,7 @@ dataType
     ;
 
 rowField
-    : identifier dataType (NOT NULL)?
+    : identifier dataType (NOT NULL_)?
     ;
 
 // ---------------------------------------------------------------- pipelines
@@ -164,14 +155,19 @@ notExpression
     | predicate
     ;
 
+// One additive operand, then at most one predicate suffix: LL(1) after the
+// operand, so prediction never rescans long operands.
 predicate
-    : left=additive comparisonOperator right=additive                       # comparisonPredicate
-    | additive IS NOT? NULL                                                 # isNullPredicate
-    | additive IS NOT? (TRUE | FALSE)                                       # isBooleanPredicate
-    | additive NOT? BETWEEN low=additive AND high=additive                  # betweenPredicate
-    | additive NOT? IN '(' expression (',' expression)* ')'                 # inPredicate
-    | value=additive NOT? LIKE pattern=additive                             # likePredicate
-    | additive                                                              # plainPredicate
+    : additive predicateSuffix?
+    ;
+
+predicateSuffix
+    : comparisonOperator rhs=additive                          # comparisonSuffix
+    | IS NOT? NULL_                                               # isNullSuffix
+    | IS NOT? (TRUE_ | FALSE_)                                     # isBooleanSuffix
+    | NOT? BETWEEN low=additive AND high=additive                # betweenSuffix
+    | NOT? IN '(' expression (',' expression)* ')'               # inSuffix
+    | NOT? LIKE pattern=additive                                 # likeSuffix
     ;
 
 comparisonOperator
@@ -229,9 +225,9 @@ literal
     : INTEGER
     | DECIMAL
     | STRING
-    | TRUE
-    | FALSE
-    | NULL
+    | TRUE_
+    | FALSE_
+    | NULL_
     ;
 
 identifier
@@ -266,7 +262,7 @@ ELSE: E L S E;
 END: E N D;
 EXPECT: E X P E C T;
 FAIL: F A I L;
-FALSE: F A L S E;
+FALSE_: F A L S E;
 FOR: F O R;
 FORMAT: F O R M A T;
 FROM: F R O M;
@@ -286,7 +282,7 @@ LETTER: L E T T E R;
 LIKE: L I K E;
 METADATA: M E T A D A T A;
 NOT: N O T;
-NULL: N U L L;
+NULL_: N U L L;
 ON: O N;
 OR: O R;
 PIPELINE: P I P E L I N E;
@@ -299,7 +295,7 @@ SOURCE: S O U R C E;
 TABLE: T A B L E;
 THEN: T H E N;
 TIMESTAMP: T I M E S T A M P;
-TRUE: T R U E;
+TRUE_: T R U E;
 VIOLATION: V I O L A T I O N;
 VIRTUAL: V I R T U A L;
 WARN: W A R N;
@@ -312,11 +308,13 @@ WITHIN: W I T H I N;
 INTEGER: DIGIT+;
 DECIMAL: DIGIT+ '.' DIGIT* EXPONENT? | '.' DIGIT+ EXPONENT? | DIGIT+ EXPONENT;
 STRING: '\'' ( ~'\'' | '\'\'' )* '\'';
+UNTERMINATED_STRING: '\'' ( ~'\'' | '\'\'' )* EOF;
 IDENTIFIER: [a-zA-Z_] [a-zA-Z_0-9]*;
 QUOTED_IDENTIFIER: '`' ( ~'`' | '``' )* '`';
 
 LINE_COMMENT: '--' ~[\r\n]* -> channel(HIDDEN);
 BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
+UNTERMINATED_COMMENT: '/*' .*? EOF;
 WS: [ \t\r\n]+ -> channel(HIDDEN);
 
 // Anything else is one bad character; the parser reports it with a caret.

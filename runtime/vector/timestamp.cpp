@@ -1,0 +1,163 @@
+#include "runtime/vector/timestamp.h"
+
+#include <charconv>
+
+namespace pipec {
+
+int days_in_month(int64_t year, int month) {
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
+}
+
+CivilTime civil_from_millis(int64_t millis) {
+  // Floor division so instants before 1970 land on the right day.
+  int64_t days = millis / kMillisPerDay;
+  int64_t rem = millis % kMillisPerDay;
+  if (rem < 0) {
+    rem += kMillisPerDay;
+    --days;
+  }
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  CivilTime t;
+  t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  t.year = yoe + era * 400 + (t.month <= 2);
+  t.hour = static_cast<int>(rem / 3'600'000);
+  t.minute = static_cast<int>(rem / 60'000 % 60);
+  t.second = static_cast<int>(rem / 1000 % 60);
+  t.millis = static_cast<int>(rem % 1000);
+  return t;
+}
+
+namespace {
+
+bool digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// Reads exactly n digits at s[pos...]; advances pos.
+bool read_digits(std::string_view s, size_t& pos, int n, int& value) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (int i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (!digit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  value = v;
+  pos += n;
+  return true;
+}
+
+}  // namespace
+
+bool parse_iso8601_millis(std::string_view s, int64_t* out, std::string_view* error) {
+  auto fail = [&](std::string_view why) {
+    *error = why;
+    return false;
+  };
+  size_t pos = 0;
+  int year, month, day;
+  if (!read_digits(s, pos, 4, year) || pos >= s.size() || s[pos++] != '-' ||
+      !read_digits(s, pos, 2, month) || pos >= s.size() || s[pos++] != '-' ||
+      !read_digits(s, pos, 2, day))
+    return fail("expected yyyy-MM-dd");
+  if (month < 1 || month > 12) return fail("month out of range");
+  if (day < 1 || day > days_in_month(year, month)) return fail("day out of range");
+  int64_t millis = days_from_civil(year, month, day) * kMillisPerDay;
+  if (pos == s.size()) {
+    *out = millis;
+    return true;
+  }
+  char sep = s[pos++];
+  if (sep != 'T' && sep != 't' && sep != ' ') return fail("expected 'T' or ' ' after the date");
+  int hour, minute, second = 0, frac_ms = 0;
+  if (!read_digits(s, pos, 2, hour) || pos >= s.size() || s[pos++] != ':' ||
+      !read_digits(s, pos, 2, minute))
+    return fail("expected HH:mm after the date");
+  if (hour > 23) return fail("hour out of range");
+  if (minute > 59) return fail("minute out of range");
+  if (pos < s.size() && s[pos] == ':') {
+    ++pos;
+    if (!read_digits(s, pos, 2, second)) return fail("expected two-digit seconds");
+    if (second > 59) return fail("second out of range");
+    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+      ++pos;
+      size_t start = pos;
+      while (pos < s.size() && digit(s[pos])) {
+        if (pos - start < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
+        ++pos;
+      }
+      size_t n = pos - start;
+      if (n == 0 || n > 9) return fail("fraction must have 1 to 9 digits");
+      for (size_t i = n; i < 3; ++i) frac_ms *= 10;
+    }
+  }
+  millis += hour * 3'600'000LL + minute * 60'000LL + second * 1000LL + frac_ms;
+  if (pos < s.size()) {
+    char z = s[pos++];
+    if (z == 'Z' || z == 'z') {
+      // UTC
+    } else if (z == '+' || z == '-') {
+      int oh, om = 0;
+      if (!read_digits(s, pos, 2, oh)) return fail("bad UTC offset");
+      if (pos < s.size()) {
+        if (s[pos] == ':') ++pos;
+        if (!read_digits(s, pos, 2, om)) return fail("bad UTC offset");
+      }
+      if (oh > 23 || om > 59) return fail("UTC offset out of range");
+      int64_t offset = oh * 3'600'000LL + om * 60'000LL;
+      // Local time = UTC + offset, so UTC = local - offset.
+      millis += z == '+' ? -offset : offset;
+    } else {
+      return fail("unexpected characters after the time");
+    }
+    if (pos != s.size()) return fail("unexpected characters after the time");
+  }
+  *out = millis;
+  return true;
+}
+
+size_t format_iso8601_millis(int64_t millis, char* out) {
+  CivilTime t = civil_from_millis(millis);
+  char* p = out;
+  auto put2 = [&](int v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    p += 2;
+  };
+  if (t.year >= 0 && t.year <= 9999) {
+    int y = static_cast<int>(t.year);
+    put2(y / 100);
+    put2(y % 100);
+  } else {
+    // ISO 8601 expanded representation: explicit sign, at least 4 digits.
+    int64_t y = t.year;
+    *p++ = y < 0 ? '-' : '+';
+    uint64_t mag = y < 0 ? uint64_t(0) - uint64_t(y) : uint64_t(y);
+    char digits[24];
+    auto r = std::to_chars(digits, digits + sizeof digits, mag);
+    for (size_t n = static_cast<size_t>(r.ptr - digits); n < 4; ++n) *p++ = '0';
+    for (char* d = digits; d < r.ptr; ++d) *p++ = *d;
+  }
+  *p++ = '-';
+  put2(t.month);
+  *p++ = '-';
+  put2(t.day);
+  *p++ = 'T';
+  put2(t.hour);
+  *p++ = ':';
+  put2(t.minute);
+  *p++ = ':';
+  put2(t.second);
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + t.millis / 100);
+  put2(t.millis % 100);
+  *p++ = 'Z';
+  return static_cast<size_t>(p - out);
+}
+
+}  // namespace pipec
