@@ -98,5 +98,5 @@ TEST_CASE("columns are reported in code points after non-ASCII text") {
   auto p = parse("-- caf\xc3\xa9\nCREATE SINK s WITH (a = 'h\xc3\xa9llo' $);");
   std::string out = p->text();
   INFO(out);
-  CHECK(out.find("t.pipe:2:32: error: unexpected character '$'") != std::string::npos);
+  CHECK(out.find("t.pipe:2:33: error: unexpected character '$'") != std::string::npos);
 }
