@@ -211,7 +211,10 @@ llvm::Expected<ModuleHandle> JitEngine::add_module(llvm::orc::ThreadSafeModule m
         return handle;
       }
       // Passed the checksum yet unusable (e.g. a foreign object): recompile.
-      stats_.cache_note = jit_error_message(handle.takeError());
+      // The file goes first, or the compile layer's own cache look would
+      // hand the same bad object back instead of compiling.
+      stats_.cache_note = "ignored cache file: " + jit_error_message(handle.takeError());
+      cache_->discard(cache_key);
     }
   }
 
@@ -246,7 +249,8 @@ llvm::Expected<std::optional<ModuleHandle>> JitEngine::try_add_cached(const std:
   if (!object) return std::nullopt;
   auto handle = add_object(std::move(object));
   if (!handle) {
-    stats_.cache_note = jit_error_message(handle.takeError());
+    stats_.cache_note = "ignored cache file: " + jit_error_message(handle.takeError());
+    cache_->discard(cache_key);
     return std::nullopt;
   }
   stats_.cache_hit = true;

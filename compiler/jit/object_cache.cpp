@@ -124,6 +124,8 @@ bool DiskObjectCache::store(const std::string& key, llvm::MemoryBufferRef object
   return true;
 }
 
+void DiskObjectCache::discard(const std::string& key) { llvm::sys::fs::remove(path_for(key)); }
+
 static std::optional<std::string> key_of(const llvm::Module* m) {
   llvm::StringRef id = m->getModuleIdentifier();
   if (!id.consume_front(DiskObjectCache::kModuleTag)) return std::nullopt;

@@ -28,6 +28,8 @@ class DiskObjectCache : public llvm::ObjectCache {
   // A verified copy of the cached object, or null (note_ says why if not a plain miss).
   std::unique_ptr<llvm::MemoryBuffer> load(const std::string& key);
   bool store(const std::string& key, llvm::MemoryBufferRef object);
+  // Drops a file that verified but would not load, so the recompile replaces it.
+  void discard(const std::string& key);
 
   // llvm::ObjectCache, used by the compile layer (only for tagged modules).
   void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef object) override;
