@@ -98,19 +98,22 @@ class JitEngine {
   llvm::Error with_session_errors(llvm::Error error);
   ModuleHandle track(llvm::orc::ResourceTrackerSP tracker);
 
+  // Order matters: everything ORC's callbacks touch (target machine, cache,
+  // stats, session errors) is declared before jit_ so it outlives it, and the
+  // trackers after it so they are released before the JIT tears down.
   JitOptions options_;
   std::string cpu_, features_;
   std::unique_ptr<llvm::TargetMachine> opt_tm_;  // gives the optimizer host costs
   std::unique_ptr<DiskObjectCache> cache_;
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
-  std::mutex add_mutex_;  // one add at a time, so stats_ describes it
   JitStats stats_;
-  std::map<ModuleHandle, llvm::orc::ResourceTrackerSP> modules_;
-  ModuleHandle next_handle_ = 1;
   // ORC reports materialization failures to the session, not to the lookup
   // that triggered them; we keep them to give the caller the real reason.
   std::mutex session_error_mutex_;
   std::string session_error_;
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::mutex add_mutex_;  // one add at a time, so stats_ describes it
+  std::map<ModuleHandle, llvm::orc::ResourceTrackerSP> modules_;
+  ModuleHandle next_handle_ = 1;
 };
 
 // Runs the new-PassManager default pipeline for `opt_level` (0..3) over `m`.

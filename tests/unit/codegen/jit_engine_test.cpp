@@ -4,6 +4,7 @@
 #include <fstream>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -11,6 +12,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Support/xxhash.h>
 
 #include "compiler/jit/jit_engine.h"
 
@@ -301,6 +303,55 @@ TEST_CASE("jit: disk object cache") {
     auto jit = engine(options);
     must(jit->add_module(add_module_ir(), key));
     CHECK(jit->last_stats().cache_hit);
+  }
+
+  SUBCASE("a well-formed file holding a bogus object is dropped and rebuilt") {
+    {
+      auto jit = engine(options);
+      path = jit->cache_path(key);
+      must(jit->add_module(add_module_ir(), key));
+    }
+    const std::string good = read_file(path);
+    // Layout (object_cache.cpp): 32-byte header {magic, format, identity_len,
+    // payload_len @16, payload_hash @24}, identity, payload.
+    uint64_t payload_len = 0;
+    std::memcpy(&payload_len, good.data() + 16, 8);
+    REQUIRE(payload_len < good.size());
+    const std::string payload = "certainly not an ELF object";
+    std::string forged = good.substr(0, good.size() - payload_len) + payload;
+    const uint64_t len = payload.size(), hash = llvm::xxHash64(payload);
+    std::memcpy(forged.data() + 16, &len, 8);
+    std::memcpy(forged.data() + 24, &hash, 8);
+    write_file(path, forged);
+
+    auto jit = engine(options);
+    CHECK_FALSE(must(jit->try_add_cached(key)).has_value());
+    CHECK(jit->last_stats().cache_note.find("ignored cache file") != std::string::npos);
+    write_file(path, forged);
+    must(jit->add_module(add_module_ir(), key));
+    CHECK_FALSE(jit->last_stats().cache_hit);
+    CHECK(jit->last_stats().cache_stored);
+    CHECK(must(jit->lookup<int64_t(int64_t, int64_t)>("add"))(40, 2) == 42);
+    CHECK(read_file(path) == good);
+  }
+
+  SUBCASE("engines on several threads share one cache directory") {
+    // Each writer renames a complete temp file into place, so whoever reads
+    // sees a whole object; afterwards exactly one file remains.
+    std::vector<std::thread> threads;
+    std::vector<int64_t> results(4, 0);
+    for (size_t t = 0; t < results.size(); ++t)
+      threads.emplace_back([&, t] {
+        auto jit = JitEngine::create(options);
+        if (!jit) return llvm::consumeError(jit.takeError());
+        auto handle = (*jit)->add_module(add_module_ir(), key);
+        if (!handle) return llvm::consumeError(handle.takeError());
+        if (auto fn = (*jit)->lookup<int64_t(int64_t, int64_t)>("add")) results[t] = (*fn)(int64_t(t), 42);
+        else llvm::consumeError(fn.takeError());
+      });
+    for (auto& t : threads) t.join();
+    for (size_t t = 0; t < results.size(); ++t) CHECK(results[t] == int64_t(t) + 42);
+    CHECK(count_files(dir.str()) == 1);
   }
 
   SUBCASE("no cache dir: nothing written") {
