@@ -103,7 +103,7 @@ is_ready() {
     "$PROBE" ready "$BOOTSTRAP" >/dev/null 2>&1
   else
     port_open "$PORT" &&
-      java -Xmx128m -XX:TieredStopAtLevel=1 -Dlog4j2.level=ERROR -cp "$LIB_DIR/*" \
+      timeout 15 java -Xmx128m -XX:TieredStopAtLevel=1 -Dlog4j2.level=ERROR -cp "$LIB_DIR/*" \
         org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1
   fi
 }
@@ -115,6 +115,8 @@ cmd_start() {
       say "running (pid $pid) but PIPEC_SERVICES_FRESH=1: restarting with empty data"
       cmd_stop
     else
+      # Possibly still starting (another start in progress): wait for it.
+      wait_ready "$pid" "$TIMEOUT" is_ready "$LOG_DIR/stdout.log" "$LOG_DIR/server.log" || return 1
       say "already running (pid $pid) on $BOOTSTRAP"
       return 0
     fi
@@ -133,6 +135,9 @@ cmd_start() {
   build_probe
 
   if [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ] && [ -d "$DATA_DIR" ]; then
+    case $(cd "$DATA_DIR" && pwd -P) in
+      / | "$HOME" | "$REPO_ROOT") err "refusing to wipe $DATA_DIR"; return 1 ;;
+    esac
     say "PIPEC_SERVICES_FRESH=1: wiping $DATA_DIR"
     rm -rf "$DATA_DIR"
   fi
@@ -151,12 +156,17 @@ cmd_start() {
     say "formatted $DATA_DIR (cluster id $cluster_id)"
   fi
 
+  # Keep the previous run's log aside, so a failure shows only this run's.
+  [ -f "$LOG_DIR/server.log" ] && mv -f "$LOG_DIR/server.log" "$LOG_DIR/server.log.prev"
   : >"$LOG_DIR/stdout.log"
   launch "$PIDFILE" "$LOG_DIR/stdout.log" \
     java "${JAVA_OPTS[@]}" "$MARKER" -cp "$LIB_DIR/*" kafka.Kafka "$PROPS"
   pid=$LAUNCHED_PID
   say "started pid $pid; waiting for a metadata response on $BOOTSTRAP (timeout ${TIMEOUT}s)"
   if ! wait_ready "$pid" "$TIMEOUT" is_ready "$LOG_DIR/stdout.log" "$LOG_DIR/server.log"; then
+    # Leave no half-started server behind: a later start must not take it
+    # for a running one.
+    cmd_stop >&2 || true
     return 1
   fi
   say "ready on $BOOTSTRAP in $(elapsed_since "$t0")s (pid $pid, RSS $(rss_mib "$pid") MiB, logs in $LOG_DIR)"

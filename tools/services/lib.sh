@@ -1,5 +1,6 @@
 # Shared helpers for tools/services/{kafka,opensearch}.sh. Sourced, not run.
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SERVICES_DIR, LAUNCHED_PID are read by the sourcing scripts
 
 SERVICES_SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SERVICES_SCRIPT_DIR/../.." && pwd)
@@ -110,7 +111,7 @@ wait_ready() {
     fi
     if "$check"; then return 0; fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      err "not ready after ${timeout}s (pid $pid still running; left running for inspection, stop it with '$0 stop')"
+      err "not ready after ${timeout}s (pid $pid)"
       show_log_tail "$@"
       return 1
     fi
@@ -145,5 +146,5 @@ mvn_resolve() {
   echo "$sum" >"$tmp/.pom.sha256"
   rm -rf "$lib"
   mv "$tmp" "$lib"
-  say "jars resolved in $(elapsed_since "$t0")s ($(ls "$lib" | wc -l) jars)"
+  say "jars resolved in $(elapsed_since "$t0")s ($(find "$lib" -name "*.jar" | wc -l) jars)"
 }

@@ -87,6 +87,8 @@ cmd_start() {
       say "running (pid $pid) but PIPEC_SERVICES_FRESH=1: restarting with empty data"
       cmd_stop
     else
+      # Possibly still starting (another start in progress): wait for it.
+      wait_ready "$pid" "$TIMEOUT" is_ready "$LOG_DIR/stdout.log" "$LOG_DIR/opensearch.log" || return 1
       say "already running (pid $pid) on $URL"
       return 0
     fi
@@ -106,12 +108,17 @@ cmd_start() {
   build_launcher
 
   if [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ] && [ -d "$DATA_DIR" ]; then
+    case $(cd "$DATA_DIR" && pwd -P) in
+      / | "$HOME" | "$REPO_ROOT") err "refusing to wipe $DATA_DIR"; return 1 ;;
+    esac
     say "PIPEC_SERVICES_FRESH=1: wiping $DATA_DIR"
     rm -rf "$DATA_DIR"
   fi
   mkdir -p "$DATA_DIR" "$HOME_DIR/tmp"
   write_config
 
+  # Keep the previous run's log aside, so a failure shows only this run's.
+  [ -f "$LOG_DIR/opensearch.log" ] && mv -f "$LOG_DIR/opensearch.log" "$LOG_DIR/opensearch.log.prev"
   : >"$LOG_DIR/stdout.log"
   # JVM options follow OpenSearch's config/jvm.options for JDK 17.
   launch "$PIDFILE" "$LOG_DIR/stdout.log" \
@@ -130,6 +137,9 @@ cmd_start() {
   pid=$LAUNCHED_PID
   say "started pid $pid; waiting for cluster health yellow at $URL (timeout ${TIMEOUT}s)"
   if ! wait_ready "$pid" "$TIMEOUT" is_ready "$LOG_DIR/stdout.log" "$LOG_DIR/opensearch.log"; then
+    # Leave no half-started server behind: a later start must not take it
+    # for a running one.
+    cmd_stop >&2 || true
     return 1
   fi
   local version
