@@ -1,0 +1,797 @@
+#include "runtime/decode/ndjson_decoder.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "runtime/decode/utf8.h"
+#include "runtime/vector/timestamp.h"
+
+namespace pipec {
+
+namespace od = simdjson::ondemand;
+static_assert(InputChunk::kPadding >= simdjson::SIMDJSON_PADDING,
+              "records are parsed in place, so chunks must carry simdjson's padding");
+
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+std::string_view trim_right(std::string_view t) {
+  size_t n = t.size();
+  while (n && is_ws(t[n - 1])) --n;
+  return t.substr(0, n);
+}
+
+// JSON number grammar; `integral` is true when there is no fraction or exponent.
+bool scan_number(std::string_view t, bool* integral) {
+  size_t i = 0, n = t.size();
+  if (i < n && t[i] == '-') ++i;
+  if (i >= n) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else if (is_digit(t[i])) {
+    while (i < n && is_digit(t[i])) ++i;
+  } else {
+    return false;
+  }
+  *integral = true;
+  if (i < n && t[i] == '.') {
+    ++i;
+    if (i >= n || !is_digit(t[i])) return false;
+    while (i < n && is_digit(t[i])) ++i;
+    *integral = false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    if (i >= n || !is_digit(t[i])) return false;
+    while (i < n && is_digit(t[i])) ++i;
+    *integral = false;
+  }
+  return i == n;
+}
+
+// Parses a token that scan_number() found integral; false on int64 overflow.
+bool parse_int64(std::string_view t, int64_t* out) {
+  bool neg = t[0] == '-';
+  uint64_t v = 0;
+  for (size_t i = neg; i < t.size(); ++i) {
+    uint64_t d = static_cast<uint64_t>(t[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  uint64_t limit = neg ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (v > limit) return false;
+  *out = neg ? static_cast<int64_t>(uint64_t{0} - v) : static_cast<int64_t>(v);
+  return true;
+}
+
+// At most `max` bytes of s, not cutting a UTF-8 sequence, with "..." if cut.
+std::string clip(std::string_view s, size_t max = 40) {
+  if (s.size() <= max) return std::string(s);
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return std::string(s.substr(0, n)) + "...";
+}
+
+// "string \"abc\"", "number 1.5", "boolean true", "object", "array", "null".
+std::string describe_value(std::string_view tok) {
+  std::string_view t = trim_right(tok);
+  switch (t.empty() ? '\0' : t[0]) {
+    case '"': {
+      std::string_view body = t.substr(1, t.size() >= 2 ? t.size() - 2 : 0);
+      return "string \"" + clip(body) + "\"";
+    }
+    case '{': return "object";
+    case '[': return "array";
+    case 't':
+    case 'f': return "boolean " + clip(t);
+    case 'n': return "null";
+    default: return "number " + clip(t);
+  }
+}
+
+std::string describe_char(const char* p, const char* end) {
+  if (p >= end) return "end of input";
+  unsigned char c = static_cast<unsigned char>(*p);
+  if (c >= 0x20 && c < 0x7F) return fmt::format("'{}'", static_cast<char>(c));
+  return fmt::format("byte 0x{:02X}", c);
+}
+
+// Where stage 1 found a string problem: the first unescaped control character
+// inside a string, and the opening quote of an unterminated string.
+struct StringScan {
+  size_t control_at;
+  size_t unclosed_at;
+};
+StringScan scan_strings(std::string_view rec) {
+  StringScan r{rec.size(), rec.size()};
+  bool in = false;
+  size_t start = 0;
+  for (size_t i = 0; i < rec.size(); ++i) {
+    char c = rec[i];
+    if (!in) {
+      if (c == '"') in = true, start = i;
+    } else if (c == '\\') {
+      ++i;
+    } else if (c == '"') {
+      in = false;
+    } else if (static_cast<unsigned char>(c) < 0x20 && r.control_at == rec.size()) {
+      r.control_at = i;
+    }
+  }
+  if (in) r.unclosed_at = start;
+  return r;
+}
+
+// Maps a JSON object key to a child node. Open addressing over a hash of the
+// length and a few bytes: one probe for the handful of keys a level has.
+class KeyIndex {
+ public:
+  void add(std::string key, uint32_t node) { pending_.push_back({std::move(key), node}); }
+
+  void build() {
+    size_t size = 4;
+    while (size < pending_.size() * 4) size *= 2;
+    slots_.assign(size, Slot{});
+    mask_ = static_cast<uint32_t>(size - 1);
+    for (auto& [key, node] : pending_) {
+      uint32_t h = hash(key.data(), key.size()) & mask_;
+      while (slots_[h].node != kNone) h = (h + 1) & mask_;
+      slots_[h] = Slot{std::move(key), node};
+    }
+    pending_.clear();
+  }
+
+  uint32_t find(std::string_view key) const {
+    uint32_t h = hash(key.data(), key.size()) & mask_;
+    for (;;) {
+      const Slot& s = slots_[h];
+      if (s.node == kNone) return kNone;
+      if (s.key.size() == key.size() && std::memcmp(s.key.data(), key.data(), key.size()) == 0)
+        return s.node;
+      h = (h + 1) & mask_;
+    }
+  }
+
+ private:
+  static uint32_t hash(const char* p, size_t n) {
+    uint32_t h = static_cast<uint32_t>(n) * 0x9E3779B1u;
+    if (n) {
+      h ^= static_cast<uint8_t>(p[0]) * 0x85EBCA6Bu;
+      h ^= static_cast<uint8_t>(p[n - 1]) * 0xC2B2AE35u;
+      h ^= static_cast<uint8_t>(p[n / 2]) * 0x27D4EB2Fu;
+    }
+    return h ^ (h >> 15);
+  }
+  struct Slot {
+    std::string key;
+    uint32_t node = kNone;
+  };
+  std::vector<std::pair<std::string, uint32_t>> pending_;
+  std::vector<Slot> slots_;
+  uint32_t mask_ = 0;
+};
+
+// One JSON key along the spec's paths. The root is the top-level object.
+struct Node {
+  std::string key;                 // the JSON key (empty for the root)
+  std::string name;                // dotted path, for messages
+  uint32_t column = kNone;         // column reading this node's value, if any
+  std::vector<uint32_t> children;  // nodes for keys below this one
+  KeyIndex index;                  // key -> child node
+  std::vector<uint32_t> below;     // every column strictly below this node
+};
+
+struct ColumnInfo {
+  TypeId type;
+  PhysicalType physical;
+  bool raw;
+  std::string name;
+};
+
+}  // namespace
+
+class NdjsonDecoder::Impl {
+ public:
+  Impl(DecodeSpec spec, DecodeOptions options);
+
+  bool decode(const std::shared_ptr<const InputChunk>& chunk, Batch& batch, DecodeErrors& errors,
+              DecodeCursor& cursor);
+
+  DecodeSpec spec;
+  DecodeOptions options;
+  DecodeStats stats;
+
+ private:
+  void decode_record(const char* p, size_t n, size_t readable, SourcePosition pos);
+  bool parse_row(size_t readable);
+  bool walk_object(od::object& obj, const Node& node, uint32_t depth);
+  bool visit(od::value& v, const Node& node, uint32_t depth);
+  bool convert(od::value& v, std::string_view tok, uint32_t col, uint32_t depth);
+  bool read_integer(od::value& v, std::string_view tok, uint32_t col, uint32_t depth,
+                    int64_t* out);
+  bool read_string(od::value& v, std::string_view tok, StringRef* out);
+  bool read_key(od::field& f, std::string_view* key);
+  bool validate(od::value& v, std::string_view tok, uint32_t depth);
+  bool capture_raw(od::value& v, std::string_view tok, uint32_t depth, StringRef* out);
+  const char* location_after_value(const char* start);
+
+  // Row slot writers.
+  template <typename T> void put(uint32_t col, T value) {
+    static_cast<T*>(values_[col])[row_] = value;
+    validity_[col][row_ >> 6] |= uint64_t{1} << (row_ & 63);
+  }
+  void put_null(uint32_t col);
+
+  // Structural errors (malformed JSON, too deep, ...) stop the walk: fail*()
+  // record them and return false. Value errors (mismatch, overflow, invalid
+  // value) are deferred: the first one is kept and the walk goes on, so that a
+  // record that is also malformed further on is reported as malformed.
+  bool fail(DecodeErrorKind kind, std::string reason);
+  bool fail_json(simdjson::error_code code, const char* at = nullptr);
+  bool fail_malformed(const char* at, std::string_view what);
+  bool fail_too_deep(const char* at);
+  bool defer(DecodeErrorKind kind, std::string reason);
+  bool mismatch(od::value& v, std::string_view tok, uint32_t depth, const std::string& name,
+                std::string_view expected);
+  bool overflow(uint32_t col, std::string_view tok);
+
+  std::vector<Node> nodes_;  // nodes_[0] is the root
+  std::vector<ColumnInfo> cols_;
+  std::vector<uint32_t> not_null_cols_;
+
+  od::parser parser_;
+  od::document doc_;
+
+  // Per-decode() state.
+  Batch* batch_ = nullptr;
+  DecodeErrors* errors_ = nullptr;
+  std::vector<void*> values_;
+  std::vector<uint64_t*> validity_;
+
+  // Per-record state.
+  const char* rec_ = nullptr;
+  size_t rec_size_ = 0;
+  uint32_t row_ = 0;
+  uint32_t epoch_ = 0;
+  std::vector<uint32_t> seen_;  // seen_[col] == epoch_: the key was present
+  DecodeErrorKind err_kind_ = DecodeErrorKind::MalformedJson;
+  std::string err_reason_;
+  bool deferred_ = false;
+  DecodeErrorKind deferred_kind_ = DecodeErrorKind::TypeMismatch;
+  std::string deferred_reason_;
+};
+
+NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), options(o) {
+  if (std::string problem = spec.validate(); !problem.empty())
+    throw std::invalid_argument("invalid decode spec: " + problem);
+  if (options.max_record_size > UINT32_MAX)
+    throw std::invalid_argument("max_record_size must fit in 32 bits");
+  if (options.max_depth < 1) options.max_depth = 1;
+
+  nodes_.emplace_back();
+  for (uint32_t c = 0; c < spec.columns.size(); ++c) {
+    const DecodeColumn& col = spec.columns[c];
+    cols_.push_back({col.type->id, col.type->physical(), col.raw_json, path_display_name(col.path)});
+    if (col.not_null) not_null_cols_.push_back(c);
+    uint32_t node = 0;
+    for (const std::string& key : col.path) {
+      nodes_[node].below.push_back(c);
+      uint32_t next = kNone;
+      for (uint32_t child : nodes_[node].children)
+        if (nodes_[child].key == key) next = child;
+      if (next == kNone) {
+        next = static_cast<uint32_t>(nodes_.size());
+        std::string name = node == 0 ? key : nodes_[node].name + "." + key;
+        nodes_[node].children.push_back(next);
+        nodes_[node].index.add(key, next);
+        nodes_.emplace_back();
+        nodes_.back().key = key;
+        nodes_.back().name = std::move(name);
+      }
+      node = next;
+    }
+    nodes_[node].column = c;
+  }
+  for (Node& n : nodes_) n.index.build();
+  seen_.assign(cols_.size(), 0);
+  values_.resize(cols_.size());
+  validity_.resize(cols_.size());
+}
+
+bool NdjsonDecoder::Impl::decode(const std::shared_ptr<const InputChunk>& chunk_ptr, Batch& batch,
+                                 DecodeErrors& errors, DecodeCursor& cursor) {
+  const InputChunk& chunk = *chunk_ptr;
+  if (batch.columns.size() != cols_.size())
+    throw std::invalid_argument("batch does not have the decoder's column layout");
+  for (size_t c = 0; c < cols_.size(); ++c) {
+    if (batch.columns[c].type() != cols_[c].physical)
+      throw std::invalid_argument("batch does not have the decoder's column layout");
+    values_[c] = batch.columns[c].raw_data();
+    validity_[c] = batch.columns[c].validity();
+  }
+  batch_ = &batch;
+  errors_ = &errors;
+  batch.retain(chunk_ptr);
+
+  const char* data = chunk.data();
+  if (!chunk.frames.empty()) {
+    while (cursor.frame < chunk.frames.size() && !batch.full()) {
+      const InputChunk::Frame& f = chunk.frames[cursor.frame++];
+      stats.bytes += f.size;
+      decode_record(data + f.begin, f.size, chunk.padded_size() - f.begin,
+                    SourcePosition{chunk.source_file, chunk.partition, f.offset});
+    }
+    return cursor.frame >= chunk.frames.size();
+  }
+
+  const char* p = data + cursor.offset;
+  const char* end = data + chunk.size();
+  uint64_t line = cursor.line ? cursor.line : chunk.first_line;
+  while (p < end && !batch.full()) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* line_end = nl ? nl : end;
+    const char* next = nl ? nl + 1 : end;
+    stats.bytes += static_cast<size_t>(next - p);
+    size_t n = static_cast<size_t>(line_end - p);
+    if (n && p[n - 1] == '\r') --n;
+    size_t first = 0;
+    while (first < n && is_ws(p[first])) ++first;
+    if (first == n) {
+      ++stats.blank_lines;
+    } else {
+      decode_record(p, n, chunk.padded_size() - static_cast<size_t>(p - data),
+                    SourcePosition{chunk.source_file, chunk.partition, line});
+    }
+    ++line;
+    p = next;
+  }
+  cursor.offset = static_cast<size_t>(p - data);
+  cursor.line = line;
+  return p >= end;
+}
+
+void NdjsonDecoder::Impl::decode_record(const char* p, size_t n, size_t readable,
+                                        SourcePosition pos) {
+  ++stats.records;
+  rec_ = p;
+  rec_size_ = n;
+  row_ = batch_->size;
+  StringArena::Mark mark = batch_->arena.mark();
+  if (parse_row(readable)) {
+    batch_->raw[row_] = StringRef{p, static_cast<uint32_t>(n)};
+    batch_->positions[row_] = pos;
+    batch_->row_status[row_] = static_cast<uint8_t>(RowStatus::Live);
+    batch_->row_reason[row_] = 0;
+    ++batch_->size;
+    ++stats.rows;
+    return;
+  }
+  batch_->arena.rewind(mark);
+  ++errors_->counts[static_cast<size_t>(err_kind_)];
+  errors_->errors.push_back(DecodeError{err_kind_, pos, std::string(p, n), std::move(err_reason_)});
+  err_reason_.clear();
+}
+
+bool NdjsonDecoder::Impl::parse_row(size_t readable) {
+  if (rec_size_ > options.max_record_size)
+    return fail(DecodeErrorKind::RecordTooLarge,
+                fmt::format("record of {} bytes exceeds the maximum record size of {} bytes",
+                            rec_size_, options.max_record_size));
+  size_t first = 0;
+  while (first < rec_size_ && is_ws(rec_[first])) ++first;
+  if (first == rec_size_) return fail_malformed(rec_ + first, "empty record");
+
+  if (rec_size_ > parser_.capacity()) {
+    size_t want = std::max({rec_size_, parser_.capacity() * 2, size_t{64 * 1024}});
+    if (parser_.allocate(std::min(want, std::max(rec_size_, options.max_record_size))))
+      return fail(DecodeErrorKind::RecordTooLarge, "out of memory allocating the JSON parser");
+  }
+  if (auto err = parser_.iterate(rec_, rec_size_, readable).get(doc_); err) {
+    std::string_view rec(rec_, rec_size_);
+    switch (err) {
+      case simdjson::UTF8_ERROR:
+        return fail(DecodeErrorKind::InvalidUtf8,
+                    fmt::format("invalid UTF-8 at byte {}", first_invalid_utf8(rec)));
+      case simdjson::UNESCAPED_CHARS:
+        return fail_malformed(rec_ + scan_strings(rec).control_at,
+                              "unescaped control character in string");
+      case simdjson::UNCLOSED_STRING:
+        return fail_malformed(rec_ + scan_strings(rec).unclosed_at, "unclosed string");
+      default: return fail_malformed(rec_ + first, simdjson::error_message(err));
+    }
+  }
+
+  // A fresh row: every column NULL until a value arrives.
+  ++epoch_;
+  deferred_ = false;
+  for (uint32_t c = 0; c < cols_.size(); ++c) put_null(c);
+
+  char c0 = rec_[first];
+  if (c0 != '{') {
+    std::string_view kind;
+    switch (c0) {
+      case '[': kind = "array"; break;
+      case '"': kind = "string"; break;
+      case 't':
+      case 'f': kind = "boolean"; break;
+      case 'n': kind = "null"; break;
+      default:
+        if (c0 == '-' || is_digit(c0)) kind = "number";
+        else return fail_malformed(rec_ + first, "unexpected " + describe_char(rec_ + first, rec_ + rec_size_));
+    }
+    return fail(DecodeErrorKind::NotAnObject,
+                fmt::format("expected a JSON object at the top level, got {}", kind));
+  }
+  od::object obj;
+  if (auto err = doc_.get_object().get(obj); err) {
+    // At the root simdjson checks that the record closes the object it opens.
+    size_t last = rec_size_;
+    while (last > 0 && is_ws(rec_[last - 1])) --last;
+    if (err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT)
+      return fail_malformed(rec_ + (last ? last - 1 : 0), "the record does not end with '}'");
+    return fail_json(err);
+  }
+  if (!walk_object(obj, nodes_[0], 1)) return false;
+  const char* after = nullptr;
+  if (doc_.current_location().get(after) == simdjson::SUCCESS)
+    return fail_malformed(after, "unexpected content after the top-level object");
+  if (deferred_) return fail(deferred_kind_, std::move(deferred_reason_));
+
+  for (uint32_t col : not_null_cols_) {
+    if (!((validity_[col][row_ >> 6] >> (row_ & 63)) & 1))
+      return fail(DecodeErrorKind::NotNullViolation,
+                  fmt::format("field '{}' is NOT NULL but {}", cols_[col].name,
+                              seen_[col] == epoch_ ? "null" : "missing"));
+  }
+  return true;
+}
+
+bool NdjsonDecoder::Impl::read_key(od::field& f, std::string_view* key) {
+  // Fast path: a key without escapes is its own unescaped form. Stage 1 has
+  // already checked UTF-8 and that the closing quote exists.
+  const char* k = f.key().raw();
+  const char* p = k;
+  while (*p != '"' && *p != '\\') ++p;
+  if (*p == '"') {
+    *key = std::string_view(k, static_cast<size_t>(p - k));
+    return true;
+  }
+  if (auto err = f.unescaped_key().get(*key); err) return fail_json(err, k - 1);
+  return true;
+}
+
+bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_t depth) {
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto err = std::move(field_result).get(field); err) return fail_json(err);
+    std::string_view key;
+    if (!read_key(field, &key)) return false;
+    uint32_t child = node.index.find(key);
+    od::value& value = field.value();
+    if (child == kNone) {
+      if (options.validate_unused && !validate(value, value.raw_json_token(), depth + 1))
+        return false;
+      continue;
+    }
+    if (!visit(value, nodes_[child], depth + 1)) return false;
+  }
+  return true;
+}
+
+bool NdjsonDecoder::Impl::visit(od::value& v, const Node& node, uint32_t depth) {
+  std::string_view tok = v.raw_json_token();
+  if (node.column != kNone) seen_[node.column] = epoch_;
+  if (node.children.empty()) return convert(v, tok, node.column, depth);
+
+  // An object the spec descends into. A repeated key replaces what an earlier
+  // occurrence decoded below it (last occurrence wins).
+  for (uint32_t col : node.below) put_null(col);
+  if (node.column != kNone) put_null(node.column);
+  if (tok[0] == 'n') return validate(v, tok, depth);  // null: everything below is NULL
+  if (tok[0] != '{') return mismatch(v, tok, depth, node.name, "ROW");
+  if (depth > options.max_depth) return fail_too_deep(tok.data());
+  od::object obj;
+  if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
+  if (!walk_object(obj, node, depth)) return false;
+  if (node.column != kNone) {
+    const char* end = location_after_value(tok.data());
+    put(node.column, StringRef{tok.data(), static_cast<uint32_t>(end - tok.data())});
+  }
+  return true;
+}
+
+bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t col,
+                                  uint32_t depth) {
+  const ColumnInfo& c = cols_[col];
+  char first = tok[0];
+  if (first == 'n') {
+    if (trim_right(tok) != "null") return fail_malformed(tok.data(), "invalid literal");
+    put_null(col);
+    return true;
+  }
+  switch (c.type) {
+    case TypeId::BigInt:
+    case TypeId::Interval: {
+      int64_t x;
+      if (!read_integer(v, tok, col, depth, &x)) return false;
+      put(col, x);
+      return true;
+    }
+    case TypeId::Double: {
+      if (first != '-' && !is_digit(first)) return mismatch(v, tok, depth, c.name, "DOUBLE");
+      std::string_view t = trim_right(tok);
+      bool integral;
+      if (!scan_number(t, &integral)) return fail_malformed(tok.data(), "invalid number");
+      double d;
+      if (v.get_double().get(d) != simdjson::SUCCESS) return overflow(col, t);
+      put(col, d);
+      return true;
+    }
+    case TypeId::Boolean: {
+      if (first != 't' && first != 'f') return mismatch(v, tok, depth, c.name, "BOOLEAN");
+      std::string_view t = trim_right(tok);
+      if (t != "true" && t != "false") return fail_malformed(tok.data(), "invalid literal");
+      put(col, static_cast<uint8_t>(first == 't'));
+      return true;
+    }
+    case TypeId::String: {
+      StringRef s;
+      if (c.raw) {
+        if (!capture_raw(v, tok, depth, &s)) return false;
+      } else {
+        if (first != '"') return mismatch(v, tok, depth, c.name, "STRING");
+        if (!read_string(v, tok, &s)) return false;
+      }
+      put(col, s);
+      return true;
+    }
+    case TypeId::Timestamp: {
+      int64_t millis;
+      if (first == '"') {
+        StringRef s;
+        if (!read_string(v, tok, &s)) return false;
+        std::string_view why;
+        if (!parse_iso8601_millis(s.view(), &millis, &why))
+          return defer(DecodeErrorKind::InvalidValue,
+                       fmt::format("field '{}': invalid TIMESTAMP {}: {}", c.name,
+                                   describe_value(tok), why));
+      } else if (!read_integer(v, tok, col, depth, &millis)) {
+        return false;
+      }
+      put(col, millis);
+      return true;
+    }
+    case TypeId::Row:
+    case TypeId::Array: {
+      char want = c.type == TypeId::Row ? '{' : '[';
+      if (first != want) return mismatch(v, tok, depth, c.name, type_id_name(c.type));
+      StringRef s;
+      if (!capture_raw(v, tok, depth, &s)) return false;
+      put(col, s);
+      return true;
+    }
+    case TypeId::Null: break;
+  }
+  return mismatch(v, tok, depth, c.name, type_id_name(c.type));
+}
+
+bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint32_t col,
+                                       uint32_t depth, int64_t* out) {
+  const ColumnInfo& c = cols_[col];
+  std::string_view type_name = type_id_name(c.type);
+  if (tok[0] != '-' && !is_digit(tok[0])) return mismatch(v, tok, depth, c.name, type_name);
+  std::string_view t = trim_right(tok);
+  bool integral;
+  if (!scan_number(t, &integral)) return fail_malformed(tok.data(), "invalid number");
+  if (integral) {
+    if (!parse_int64(t, out)) return overflow(col, t);
+    return true;
+  }
+  // 1.0 and 1e3 are integers written as floats; accept them while the double
+  // holds the value exactly.
+  double d;
+  if (v.get_double().get(d) != simdjson::SUCCESS) return overflow(col, t);
+  if (d != std::trunc(d)) return mismatch(v, tok, depth, c.name, type_name);
+  if (std::fabs(d) > 9007199254740992.0) return overflow(col, t);
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool NdjsonDecoder::Impl::read_string(od::value& v, std::string_view tok, StringRef* out) {
+  // The token runs from the opening quote to the next structural character,
+  // so it contains the closing quote.
+  const char* body = tok.data() + 1;
+  const char* quote = static_cast<const char*>(std::memchr(body, '"', tok.size() - 1));
+  size_t len = static_cast<size_t>(quote - body);
+  if (!std::memchr(body, '\\', len)) {
+    *out = StringRef{body, static_cast<uint32_t>(len)};  // zero-copy into the chunk
+    return true;
+  }
+  std::string_view unescaped;
+  if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
+  *out = batch_->arena.copy(unescaped);
+  return true;
+}
+
+bool NdjsonDecoder::Impl::validate(od::value& v, std::string_view tok, uint32_t depth) {
+  switch (tok[0]) {
+    case '{': {
+      if (depth > options.max_depth) return fail_too_deep(tok.data());
+      od::object obj;
+      if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
+      for (auto field_result : obj) {
+        od::field field;
+        if (auto err = std::move(field_result).get(field); err) return fail_json(err);
+        std::string_view key;
+        if (!read_key(field, &key)) return false;
+        od::value& child = field.value();
+        if (!validate(child, child.raw_json_token(), depth + 1)) return false;
+      }
+      return true;
+    }
+    case '[': {
+      if (depth > options.max_depth) return fail_too_deep(tok.data());
+      od::array arr;
+      if (auto err = v.get_array().get(arr); err) return fail_json(err, tok.data());
+      for (auto element_result : arr) {
+        od::value element;
+        if (auto err = std::move(element_result).get(element); err) return fail_json(err);
+        if (!validate(element, element.raw_json_token(), depth + 1)) return false;
+      }
+      return true;
+    }
+    case '"': {
+      const char* body = tok.data() + 1;
+      const char* quote = static_cast<const char*>(std::memchr(body, '"', tok.size() - 1));
+      if (!std::memchr(body, '\\', static_cast<size_t>(quote - body))) return true;
+      std::string_view unescaped;
+      if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
+      return true;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+      std::string_view t = trim_right(tok);
+      if (t != "true" && t != "false" && t != "null")
+        return fail_malformed(tok.data(), "invalid literal");
+      return true;
+    }
+    default: {
+      bool integral;
+      if (!scan_number(trim_right(tok), &integral)) {
+        if (tok[0] == '-' || is_digit(tok[0])) return fail_malformed(tok.data(), "invalid number");
+        return fail_malformed(tok.data(), "unexpected " + describe_char(tok.data(), rec_ + rec_size_));
+      }
+      return true;
+    }
+  }
+}
+
+bool NdjsonDecoder::Impl::capture_raw(od::value& v, std::string_view tok, uint32_t depth,
+                                      StringRef* out) {
+  if (!validate(v, tok, depth)) return false;
+  const char* start = tok.data();
+  bool container = start[0] == '{' || start[0] == '[';
+  // A container has been consumed: it ends where the next token begins. A
+  // scalar is still unconsumed and is exactly its token.
+  const char* end = container ? location_after_value(start) : start + trim_right(tok).size();
+  *out = StringRef{start, static_cast<uint32_t>(end - start)};
+  return true;
+}
+
+const char* NdjsonDecoder::Impl::location_after_value(const char* start) {
+  const char* loc = nullptr;
+  if (doc_.current_location().get(loc) != simdjson::SUCCESS) loc = rec_ + rec_size_;
+  while (loc > start && is_ws(loc[-1])) --loc;
+  return loc;
+}
+
+void NdjsonDecoder::Impl::put_null(uint32_t col) {
+  validity_[col][row_ >> 6] &= ~(uint64_t{1} << (row_ & 63));
+  switch (cols_[col].physical) {
+    case PhysicalType::Bool: static_cast<uint8_t*>(values_[col])[row_] = 0; break;
+    case PhysicalType::Int64: static_cast<int64_t*>(values_[col])[row_] = 0; break;
+    case PhysicalType::Float64: static_cast<double*>(values_[col])[row_] = 0.0; break;
+    case PhysicalType::String: static_cast<StringRef*>(values_[col])[row_] = kEmptyStringRef; break;
+  }
+}
+
+bool NdjsonDecoder::Impl::fail(DecodeErrorKind kind, std::string reason) {
+  err_kind_ = kind;
+  err_reason_ = std::move(reason);
+  return false;
+}
+
+bool NdjsonDecoder::Impl::fail_malformed(const char* at, std::string_view what) {
+  size_t offset = static_cast<size_t>(std::clamp(at, rec_, rec_ + rec_size_) - rec_);
+  return fail(DecodeErrorKind::MalformedJson,
+              fmt::format("malformed JSON at byte {}: {}", offset, what));
+}
+
+bool NdjsonDecoder::Impl::fail_json(simdjson::error_code code, const char* at) {
+  if (at == nullptr) {
+    const char* loc = nullptr;
+    at = doc_.current_location().get(loc) == simdjson::SUCCESS ? loc : rec_ + rec_size_;
+  }
+  const char* end = rec_ + rec_size_;
+  switch (code) {
+    case simdjson::NUMBER_ERROR: return fail_malformed(at, "invalid number");
+    case simdjson::STRING_ERROR: return fail_malformed(at, "invalid escape sequence in string");
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: return fail_malformed(at, "invalid literal");
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+      return fail_malformed(end, "unexpected end of input");
+    case simdjson::DEPTH_ERROR: return fail_too_deep(at);
+    default: return fail_malformed(at, "unexpected " + describe_char(at, end));
+  }
+}
+
+bool NdjsonDecoder::Impl::defer(DecodeErrorKind kind, std::string reason) {
+  if (!deferred_) {
+    deferred_ = true;
+    deferred_kind_ = kind;
+    deferred_reason_ = std::move(reason);
+  }
+  return true;
+}
+
+bool NdjsonDecoder::Impl::mismatch(od::value& v, std::string_view tok, uint32_t depth,
+                                   const std::string& name, std::string_view expected) {
+  // The value is not converted, but it must still be well-formed JSON.
+  if (!validate(v, tok, depth)) return false;
+  return defer(DecodeErrorKind::TypeMismatch,
+               fmt::format("field '{}': expected {}, got {}", name, expected, describe_value(tok)));
+}
+
+bool NdjsonDecoder::Impl::overflow(uint32_t col, std::string_view tok) {
+  return defer(DecodeErrorKind::Overflow,
+               fmt::format("field '{}': number {} is out of range for {}", cols_[col].name,
+                           clip(tok), type_id_name(cols_[col].type)));
+}
+
+bool NdjsonDecoder::Impl::fail_too_deep(const char* at) {
+  size_t offset = static_cast<size_t>(std::clamp(at, rec_, rec_ + rec_size_) - rec_);
+  return fail(DecodeErrorKind::TooDeep,
+              fmt::format("nesting exceeds the maximum depth of {} at byte {}", options.max_depth,
+                          offset));
+}
+
+// ------------------------------------------------------------------ facade
+
+NdjsonDecoder::NdjsonDecoder(DecodeSpec spec, DecodeOptions options)
+    : impl_(std::make_unique<Impl>(std::move(spec), options)) {}
+NdjsonDecoder::~NdjsonDecoder() = default;
+NdjsonDecoder::NdjsonDecoder(NdjsonDecoder&&) noexcept = default;
+NdjsonDecoder& NdjsonDecoder::operator=(NdjsonDecoder&&) noexcept = default;
+
+bool NdjsonDecoder::decode(const std::shared_ptr<const InputChunk>& chunk, Batch& batch,
+                           DecodeErrors& errors, DecodeCursor& cursor) {
+  return impl_->decode(chunk, batch, errors, cursor);
+}
+
+bool NdjsonDecoder::decode(const std::shared_ptr<const InputChunk>& chunk, Batch& batch,
+                           DecodeErrors& errors) {
+  DecodeCursor cursor;
+  return impl_->decode(chunk, batch, errors, cursor);
+}
+
+Batch NdjsonDecoder::make_batch(uint32_t capacity) const {
+  return Batch(impl_->spec.column_types(), capacity);
+}
+
+const DecodeSpec& NdjsonDecoder::spec() const { return impl_->spec; }
+const DecodeOptions& NdjsonDecoder::options() const { return impl_->options; }
+const DecodeStats& NdjsonDecoder::stats() const { return impl_->stats; }
+
+}  // namespace pipec
