@@ -49,8 +49,14 @@ struct LogicalSource : LogicalOperator {
   std::vector<DecodeColumn> decode;          // schema[i] <- decode[i]
 };
 
-// Data-quality checks; rows failing a DROP/DEAD LETTER constraint leave here,
-// WARN counts, FAIL PIPELINE stops the run.
+// Data-quality checks, evaluated in declaration order. A constraint is
+// violated when its expression is FALSE; NULL passes (SQL CHECK semantics —
+// pair it with NOT NULL to reject missing values). Every violation is counted
+// per constraint. WARN only counts; DROP ROW removes the row (acknowledged,
+// not emitted); DEAD LETTER removes it to the dead-letter output with the
+// constraint's name; FAIL PIPELINE dead-letters the row and stops the run
+// with a non-zero exit. Evaluation of a row stops at its first violated
+// non-WARN constraint.
 struct LogicalConstraint : LogicalOperator {
   LogicalConstraint() : LogicalOperator(LogicalOperatorType::Constraint) {}
   std::string owner;                         // source or pipeline name
