@@ -24,6 +24,8 @@
 //    integer epoch milliseconds or ISO-8601 strings (see timestamp.h).
 //    Numbers are never read from strings, nor strings from numbers.
 //  - Error positions ("at byte N") are 0-based byte offsets into the record.
+//
+// A decoder owns a simdjson parser and per-record scratch: use one per thread.
 #pragma once
 
 #include <cstddef>

@@ -7,7 +7,8 @@
 // as "device.os" stays one flat key; Elasticsearch maps it as an object path).
 // Values follow append_json_value(): NULL -> null, ROW/ARRAY text verbatim,
 // TIMESTAMP as ISO-8601 UTC with milliseconds. Ids are described in
-// document_id.h.
+// document_id.h. An encoder keeps scratch state (index-name cache, id hasher):
+// use one per thread.
 #pragma once
 
 #include <cstdint>
