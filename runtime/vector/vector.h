@@ -31,11 +31,11 @@ template <> struct PhysicalCpp<PhysicalType::Float64> { using type = double; };
 template <> struct PhysicalCpp<PhysicalType::String> { using type = StringRef; };
 
 // The physical type a C++ slot type stands for (only the four above).
-template <typename T> struct PhysicalOf;
-template <> struct PhysicalOf<uint8_t> { static constexpr PhysicalType value = PhysicalType::Bool; };
-template <> struct PhysicalOf<int64_t> { static constexpr PhysicalType value = PhysicalType::Int64; };
-template <> struct PhysicalOf<double> { static constexpr PhysicalType value = PhysicalType::Float64; };
-template <> struct PhysicalOf<StringRef> { static constexpr PhysicalType value = PhysicalType::String; };
+template <typename T> struct PhysicalTypeOf;
+template <> struct PhysicalTypeOf<uint8_t> { static constexpr PhysicalType value = PhysicalType::Bool; };
+template <> struct PhysicalTypeOf<int64_t> { static constexpr PhysicalType value = PhysicalType::Int64; };
+template <> struct PhysicalTypeOf<double> { static constexpr PhysicalType value = PhysicalType::Float64; };
+template <> struct PhysicalTypeOf<StringRef> { static constexpr PhysicalType value = PhysicalType::String; };
 
 size_t physical_size(PhysicalType type);
 
@@ -51,11 +51,11 @@ class Vector {
   uint32_t capacity() const { return capacity_; }
 
   template <typename T> T* data() {
-    assert(PhysicalOf<T>::value == type_);
+    assert(PhysicalTypeOf<T>::value == type_);
     return static_cast<T*>(values_.get());
   }
   template <typename T> const T* data() const {
-    assert(PhysicalOf<T>::value == type_);
+    assert(PhysicalTypeOf<T>::value == type_);
     return static_cast<const T*>(values_.get());
   }
   void* raw_data() { return values_.get(); }
