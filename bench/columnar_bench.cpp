@@ -47,7 +47,7 @@ std::string generate_events(size_t target_bytes, uint64_t seed) {
 
 DecodeSpec order_spec() {
   auto col = [](std::vector<std::string> path, TypePtr type, bool not_null = false,
-                bool raw = false) { return DecodeColumn{std::move(path), type, not_null, raw}; };
+                bool raw = false) { return DecodeField{std::move(path), type, not_null, raw}; };
   DecodeSpec spec;
   spec.columns = {col({"order_id"}, Type::bigint(), true),
                   col({"ts"}, Type::timestamp(), true),

@@ -22,10 +22,11 @@ std::string path_display_name(const std::vector<std::string>& path) {
 
 std::string DecodeSpec::validate() const {
   for (size_t i = 0; i < columns.size(); ++i) {
-    const DecodeColumn& c = columns[i];
+    const DecodeField& c = columns[i];
     std::string name = path_display_name(c.path);
+    if (!c.type) return "column " + std::to_string(i) + " has no type";
+    if (c.external) continue;
     if (c.path.empty()) return "column " + std::to_string(i) + " has an empty path";
-    if (!c.type) return "column '" + name + "' has no type";
     switch (c.type->id) {
       case TypeId::Boolean:
       case TypeId::BigInt:
@@ -42,7 +43,7 @@ std::string DecodeSpec::validate() const {
       case TypeId::Null: return "column '" + name + "' has type NULL";
     }
     for (size_t j = 0; j < columns.size(); ++j) {
-      if (j == i) continue;
+      if (j == i || columns[j].external) continue;
       const auto& other = columns[j].path;
       if (other == c.path && j > i) return "column '" + name + "' is listed twice";
       bool is_prefix = other.size() > c.path.size() &&

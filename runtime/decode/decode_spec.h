@@ -1,5 +1,6 @@
 // What the NDJSON decoder extracts from each record: one output column per
-// entry, addressed by its JSON key path. Only these paths are decoded; all
+// entry, addressed by its JSON key path. (The plan's DecodeColumn maps onto
+// DecodeField one to one; metadata columns become `external` fields.) Only these paths are decoded; all
 // other fields are skipped (and, by default, validated).
 #pragma once
 
@@ -10,7 +11,7 @@
 
 namespace pipec {
 
-struct DecodeColumn {
+struct DecodeField {
   // JSON key path from the top-level object: {"device", "os"} reads
   // record.device.os. Keys match exactly (case-sensitive, after unescaping).
   std::vector<std::string> path;
@@ -20,10 +21,14 @@ struct DecodeColumn {
   // Keep the value's JSON text verbatim (validated). Required for ROW and
   // ARRAY columns; on a STRING column it accepts any JSON value as text.
   bool raw_json = false;
+  // Not read from the record: the source fills the column after decoding
+  // (connector metadata such as a Kafka key or offset). The decoder leaves it
+  // NULL and ignores path, not_null and raw_json.
+  bool external = false;
 };
 
 struct DecodeSpec {
-  std::vector<DecodeColumn> columns;
+  std::vector<DecodeField> columns;
 
   // The physical layout of the batch the decoder fills: column i of the batch
   // is columns[i].

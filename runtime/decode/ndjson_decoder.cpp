@@ -280,8 +280,9 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
 
   nodes_.emplace_back();
   for (uint32_t c = 0; c < spec.columns.size(); ++c) {
-    const DecodeColumn& col = spec.columns[c];
+    const DecodeField& col = spec.columns[c];
     cols_.push_back({col.type->id, col.type->physical(), col.raw_json, path_display_name(col.path)});
+    if (col.external) continue;  // stays NULL for the source to fill
     if (col.not_null) not_null_cols_.push_back(c);
     uint32_t node = 0;
     for (const std::string& key : col.path) {

@@ -10,8 +10,8 @@ using namespace pipec;
 
 namespace {
 
-DecodeColumn col(std::vector<std::string> path, TypePtr type, bool raw = false) {
-  return DecodeColumn{std::move(path), std::move(type), false, raw};
+DecodeField col(std::vector<std::string> path, TypePtr type, bool raw = false) {
+  return DecodeField{std::move(path), std::move(type), false, raw};
 }
 
 struct Decoded {

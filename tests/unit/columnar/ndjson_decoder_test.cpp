@@ -10,9 +10,9 @@ using namespace pipec;
 
 namespace {
 
-DecodeColumn col(std::vector<std::string> path, TypePtr type, bool not_null = false,
+DecodeField col(std::vector<std::string> path, TypePtr type, bool not_null = false,
                  bool raw = false) {
-  return DecodeColumn{std::move(path), std::move(type), not_null, raw};
+  return DecodeField{std::move(path), std::move(type), not_null, raw};
 }
 
 // Decodes `text` as one chunk of a file with id 3 starting at line 1.
@@ -34,7 +34,7 @@ struct Decoded {
   }
 };
 
-Decoded decode(std::vector<DecodeColumn> cols, std::string_view text, DecodeOptions opt = {}) {
+Decoded decode(std::vector<DecodeField> cols, std::string_view text, DecodeOptions opt = {}) {
   NdjsonDecoder decoder(DecodeSpec{std::move(cols)}, opt);
   Decoded d{decoder.make_batch(), {}, {}, InputChunk::copy_of(text, 3, 1)};
   CHECK(decoder.decode(d.chunk, d.batch, d.errors));
@@ -43,13 +43,13 @@ Decoded decode(std::vector<DecodeColumn> cols, std::string_view text, DecodeOpti
 }
 
 // The reason a single record fails with for a single column.
-std::string reason_for(DecodeColumn c, std::string_view record, DecodeOptions opt = {}) {
+std::string reason_for(DecodeField c, std::string_view record, DecodeOptions opt = {}) {
   Decoded d = decode({std::move(c)}, record, opt);
   CHECK(d.batch.size == 0);
   return d.reason();
 }
 
-DecodeErrorKind kind_for(DecodeColumn c, std::string_view record, DecodeOptions opt = {}) {
+DecodeErrorKind kind_for(DecodeField c, std::string_view record, DecodeOptions opt = {}) {
   Decoded d = decode({std::move(c)}, record, opt);
   REQUIRE(d.errors.errors.size() == 1);
   CHECK(d.errors.total() == 1);
@@ -338,7 +338,7 @@ TEST_CASE("a prefix path captures raw JSON and feeds the nested columns") {
 }
 
 TEST_CASE("field order does not matter") {
-  std::vector<DecodeColumn> cols = {col({"a"}, Type::bigint()), col({"b"}, Type::string()),
+  std::vector<DecodeField> cols = {col({"a"}, Type::bigint()), col({"b"}, Type::string()),
                                     col({"c", "d"}, Type::boolean())};
   auto d = decode(cols,
                   R"({"a":1,"b":"x","c":{"d":true}})"
@@ -554,7 +554,7 @@ TEST_CASE("explicitly framed records (Kafka) carry partition and offset") {
 }
 
 TEST_CASE("decode specs are validated") {
-  auto bad = [](std::vector<DecodeColumn> cols) { return DecodeSpec{std::move(cols)}.validate(); };
+  auto bad = [](std::vector<DecodeField> cols) { return DecodeSpec{std::move(cols)}.validate(); };
   CHECK(bad({col({"a"}, Type::bigint())}).empty());
   CHECK(bad({col({}, Type::bigint())}) == "column 0 has an empty path");
   CHECK(bad({col({"a"}, Type::bigint()), col({"a"}, Type::string())}) == "column 'a' is listed twice");
@@ -565,4 +565,14 @@ TEST_CASE("decode specs are validated") {
         "column 'a' is a prefix of 'a.b' and so must be a raw_json ROW or STRING");
   CHECK(bad({col({"a"}, Type::row({}), false, true), col({"a", "b"}, Type::string())}).empty());
   CHECK_THROWS_AS(NdjsonDecoder(DecodeSpec{{col({}, Type::bigint())}}), std::invalid_argument);
+  DecodeField external{{}, Type::bigint(), true, false, true};
+  CHECK(bad({col({"a"}, Type::bigint()), external, external}).empty());
+}
+
+TEST_CASE("external columns are left NULL for the source to fill") {
+  DecodeField offset{{"offset"}, Type::bigint(), true, false, true};
+  auto d = decode({col({"a"}, Type::bigint()), offset}, R"({"a":1,"offset":"not read"})");
+  REQUIRE(d.batch.size == 1);
+  CHECK(d.i64(0, 0) == 1);
+  CHECK_FALSE(d.valid(1, 0));  // not read from the record, NOT NULL not checked
 }
