@@ -1,12 +1,12 @@
-// Elasticsearch index names that may depend on a row's timestamp, e.g.
+// Per-row Elasticsearch index names for the _bulk encoder, e.g.
 //   orders                  a fixed index
 //   orders-{ts|yyyy.MM.dd}  one index per day of the TIMESTAMP column `ts`
 //
-// A placeholder is {field|pattern}; the pattern's tokens are yyyy, MM, dd,
-// HH, mm, ss (UTC) and every non-letter is literal. The template is parsed
-// and checked once; rendering a row is a few digit writes (cached per bucket).
-// Literal text must obey Elasticsearch's index-name rules (lowercase, none of
-// \ / * ? " < > | , # or space, not starting with - _ +).
+// The syntax and its validation are IndexPattern's (runtime/common), the same
+// code the binder checks scripts with; this class binds a pattern to batch
+// columns and renders it per row, reusing the last name while the row's
+// timestamps stay in the same bucket (day, hour, minute or second, by the
+// finest letter the pattern uses).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/common/index_pattern.h"
 #include "runtime/common/types.h"
 #include "runtime/vector/batch.h"
 
@@ -31,37 +32,33 @@ class IndexTemplate {
   using Resolver = std::function<std::optional<Column>(std::string_view name)>;
 
   IndexTemplate() = default;
-  // Throws std::invalid_argument with a message naming the problem.
+  // Throws std::invalid_argument("index template '<text>': <why>").
   static IndexTemplate parse(std::string_view text, const Resolver& resolve);
-  // A fixed index name (validated like a template without placeholders).
+  // A name without placeholders (validated the same way).
   static IndexTemplate fixed(std::string_view name);
 
   const std::string& text() const { return text_; }
-  bool is_static() const { return fields_.empty(); }
+  bool is_static() const { return parts_.empty(); }
 
   // The index name of `row`, valid until the next render(). nullopt, with
   // *error set, when a referenced timestamp is NULL: the row cannot be routed
-  // and is to be dead-lettered by the caller. Names need no JSON escaping.
+  // and is to be dead-lettered by the caller. Names need no JSON escaping:
+  // parse() rejects '"', '\\' and control characters.
   std::optional<std::string_view> render(const Batch& batch, uint32_t row,
                                          std::string* error) const;
 
  private:
-  enum class Token : uint8_t { Literal, Year, Month, Day, Hour, Minute, Second };
-  struct Part {
-    Token token;
-    std::string literal;  // Literal only
-    uint32_t field;       // index into fields_ otherwise
-  };
-  struct Field {
-    std::string name;
+  // One entry per date part of the pattern, in pattern order.
+  struct DatePart {
+    std::string field;
     uint32_t column;
-    int64_t granularity_ms;  // finest unit its tokens use; the cache key
+    int64_t granularity_ms;
   };
   std::string text_;
-  std::vector<Part> parts_;
-  std::vector<Field> fields_;
+  IndexPattern pattern_;
+  std::vector<DatePart> parts_;
 
-  // Last rendered name and the per-field buckets it was rendered for.
+  mutable std::vector<int64_t> timestamps_;
   mutable std::vector<int64_t> cached_key_;
   mutable std::string cached_name_;
   mutable bool cache_valid_ = false;
