@@ -1,7 +1,8 @@
 // What the NDJSON decoder extracts from each record: one output column per
-// entry, addressed by its JSON key path. (The plan's DecodeColumn maps onto
-// DecodeField one to one; metadata columns become `external` fields.) Only these paths are decoded; all
-// other fields are skipped (and, by default, validated).
+// entry, addressed by its JSON key path. Only these paths are decoded; all
+// other fields are skipped (and, by default, validated). The plan's
+// DecodeColumn maps onto DecodeField one to one, metadata columns becoming
+// `external` fields.
 #pragma once
 
 #include <string>
