@@ -18,9 +18,15 @@ class Builder {
       : file_(file), error_offsets_(error_offsets), byte_offsets_(byte_offsets), diags_(diags) {}
 
   void build(P::ScriptContext* script, Script& out) {
-    for (auto* stmt : script->statement()) {
+    auto statements = script->statement();
+    for (size_t k = 0; k < statements.size(); ++k) {
+      auto* stmt = statements[k];
       if (!stmt) continue;
-      bool broken = contains_error(stmt);
+      // An error belongs to the statement it falls in, or to the last one
+      // before it (an error at end of input breaks the final statement).
+      size_t next = k + 1 < statements.size() && statements[k + 1]->start ? statements[k + 1]->start->getStartIndex()
+                                                                         : static_cast<size_t>(-1);
+      bool broken = contains_error(stmt, next);
       if (auto* imp = stmt->importStatement()) {
         if (!broken && imp->STRING()) out.imports.push_back({span(imp), unquote(imp->STRING())});
       } else if (auto* rel = stmt->createRelation()) {
@@ -61,12 +67,11 @@ class Builder {
   }
   Span span(antlr4::tree::TerminalNode* n) const { return n ? span(n->getSymbol()) : Span{}; }
 
-  bool contains_error(antlr4::ParserRuleContext* ctx) const {
+  bool contains_error(antlr4::ParserRuleContext* ctx, size_t next_start) const {
     if (!ctx->start) return true;
     size_t b = ctx->start->getStartIndex();
-    size_t e = ctx->stop ? ctx->stop->getStopIndex() + 1 : b;
     return std::any_of(error_offsets_.begin(), error_offsets_.end(),
-                       [&](size_t off) { return off >= b && off <= e; });
+                       [&](size_t off) { return off >= b && off < next_start; });
   }
 
   static std::string unquote(antlr4::tree::TerminalNode* node) {
