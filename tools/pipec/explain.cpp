@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "compiler/bind/binder.h"
+#include "compiler/codegen/kernel_codegen.h"
 #include "compiler/diagnostics/render.h"
 #include "compiler/explain/explain.h"
 #include "compiler/syntax/parser.h"
@@ -14,6 +15,10 @@ namespace {
 int explain_command(Args args) {
   std::string format = "text";
   take_option(args, "--format", &format);
+  // --ir prints each kernel's LLVM IR after the JIT's optimization pipeline;
+  // --ir-unoptimized prints it as generated.
+  bool ir = take_flag(args, "--ir");
+  bool ir_raw = take_flag(args, "--ir-unoptimized");
   ExplainLevel level = ExplainLevel::Both;
   if (take_flag(args, "--logical")) level = ExplainLevel::Logical;
   if (take_flag(args, "--physical")) level = ExplainLevel::Physical;
@@ -43,6 +48,22 @@ int explain_command(Args args) {
   std::vector<ExplainedPipeline> explained;
   for (auto& p : plans) explained.push_back({&p, {}, optimize(p, options)});
   for (auto& e : explained) e.physical = lower_to_physical(*e.logical);
+  if (ir || ir_raw) {
+    for (const auto& e : explained) {
+      for (const auto& stage : e.physical.stages) {
+        if (stage.kind != PhysicalStage::Kind::Kernel) continue;
+        KernelSpec spec = describe_kernel(stage, "pipec_kernel_" + std::to_string(stage.kernel_id));
+        fmt::print("; pipeline {} kernel {}\n", e.logical->name, stage.kernel_id);
+        std::string why = why_not_compilable(spec);
+        if (!why.empty()) {
+          fmt::print("; interpreted: {}\n\n", why);
+          continue;
+        }
+        fmt::print("{}\n", kernel_ir(spec, !ir_raw));
+      }
+    }
+    return 0;
+  }
   fmt::print("{}", render_explain(explained, f, level));
   return 0;
 }
