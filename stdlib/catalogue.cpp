@@ -10,6 +10,12 @@ FunctionContext::FunctionContext() = default;
 FunctionContext::~FunctionContext() = default;
 
 namespace {
+PhysicalType physical_of(TypeId id) {
+  Type t;
+  t.id = id;
+  return t.physical();
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -63,6 +69,11 @@ Value call_function(const ScalarFunction& fn, const FunctionOverload& overload,
     uint8_t b;
     StringRef s;
   };
+  // A wrong argument count is a caller bug; answer NULL rather than read past
+  // the declared argument types.
+  if (overload.variadic ? args.size() + 1 < overload.args.size() || overload.args.empty()
+                        : args.size() != overload.args.size())
+    return Value::null(overload.result);
   std::vector<Slot> slots(args.size());
   std::vector<void*> ptrs(args.size());
   std::vector<uint8_t> valid(args.size());
@@ -70,7 +81,7 @@ Value call_function(const ScalarFunction& fn, const FunctionOverload& overload,
     const Value& v = args[k];
     valid[k] = !v.is_null;
     TypeId declared = k < overload.args.size() ? overload.args[k] : overload.args.back();
-    switch (Type{declared}.physical()) {
+    switch (physical_of(declared)) {
       case PhysicalType::Bool: slots[k].b = v.b; ptrs[k] = &slots[k].b; break;
       case PhysicalType::Int64: slots[k].i = v.i; ptrs[k] = &slots[k].i; break;
       case PhysicalType::Float64: slots[k].d = v.d; ptrs[k] = &slots[k].d; break;
@@ -79,7 +90,7 @@ Value call_function(const ScalarFunction& fn, const FunctionOverload& overload,
   }
   Slot out{};
   void* out_ptr = nullptr;
-  PhysicalType rp = Type{overload.result}.physical();
+  PhysicalType rp = physical_of(overload.result);
   switch (rp) {
     case PhysicalType::Bool: out_ptr = &out.b; break;
     case PhysicalType::Int64: out_ptr = &out.i; break;

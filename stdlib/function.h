@@ -22,6 +22,9 @@
 //   catalogue.add_simple<Upper, TypeId::String, TypeId::String>("upper", "...");
 //
 // `call` returns false to produce NULL (e.g. to_timestamp of garbage).
+// A STRING result is allocated in ctx.arena, or is a zero-copy slice of a
+// string argument (substr, trim, left, regexp_extract, ...), so it lives as
+// long as both the arena and the argument bytes (in practice: the batch).
 // Functions that look at NULLs themselves (coalesce, nullif) or take a
 // variable number of arguments register a raw thunk with add_raw.
 #pragma once
