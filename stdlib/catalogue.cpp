@@ -27,6 +27,7 @@ const FunctionCatalogue& FunctionCatalogue::instance() {
   static const FunctionCatalogue catalogue = [] {
     FunctionCatalogue c;
     register_string_functions(c);
+    register_math_functions(c);
     register_null_functions(c);
     return c;
   }();
