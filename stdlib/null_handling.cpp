@@ -1,4 +1,4 @@
-// NULL handling: coalesce and nullif, for every scalar type.
+// NULL handling: coalesce, ifnull and nullif, for every scalar type.
 #include "stdlib/catalogue.h"
 
 namespace pipec {
@@ -32,6 +32,8 @@ template <TypeId T>
 void register_for(FunctionCatalogue& c) {
   c.add_raw("coalesce", "null", "the first non-NULL argument", NullHandling::Custom, true,
             FunctionOverload{{T}, true, T, &coalesce_thunk<T>, {}});
+  c.add_raw("ifnull", "null", "b if a is NULL, else a: coalesce of two arguments", NullHandling::Custom, true,
+            FunctionOverload{{T, T}, false, T, &coalesce_thunk<T>, {}});
   c.add_raw("nullif", "null", "NULL if both arguments are equal, else the first", NullHandling::Custom, true,
             FunctionOverload{{T, T}, false, T, &nullif_thunk<T>, {}});
 }
@@ -44,6 +46,7 @@ void register_null_functions(FunctionCatalogue& c) {
   register_for<TypeId::Double>(c);
   register_for<TypeId::String>(c);
   register_for<TypeId::Timestamp>(c);
+  register_for<TypeId::Interval>(c);
 }
 
 }  // namespace pipec
