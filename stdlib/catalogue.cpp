@@ -29,6 +29,7 @@ const FunctionCatalogue& FunctionCatalogue::instance() {
     register_string_functions(c);
     register_math_functions(c);
     register_null_functions(c);
+    register_time_functions(c);
     return c;
   }();
   return catalogue;
