@@ -30,6 +30,8 @@ const FunctionCatalogue& FunctionCatalogue::instance() {
     register_math_functions(c);
     register_null_functions(c);
     register_time_functions(c);
+    register_hash_functions(c);
+    register_privacy_functions(c);
     return c;
   }();
   return catalogue;
