@@ -32,6 +32,7 @@ const FunctionCatalogue& FunctionCatalogue::instance() {
     register_time_functions(c);
     register_hash_functions(c);
     register_privacy_functions(c);
+    register_json_functions(c);
     return c;
   }();
   return catalogue;
