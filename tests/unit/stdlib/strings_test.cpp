@@ -292,3 +292,29 @@ TEST_CASE("stdlib_validate_regex") {
   CHECK(err.find("missing )") != std::string::npos);
   CHECK_FALSE(stdlib_validate_regex("a(?=b)", nullptr));
 }
+
+TEST_CASE("like agrees with an equivalent anchored RE2 pattern (differential)") {
+  // Alphabet with a multi-byte code point and both wildcards.
+  const std::vector<std::string> text_chars = {"a", "b", "\xC3\xA9"};
+  const std::vector<std::string> pat_chars = {"a", "b", "\xC3\xA9", "%", "_"};
+  uint64_t rng = 12345;
+  auto next = [&](size_t n) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>((rng >> 33) % n);
+  };
+  int mismatches = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string s, p, re = "(?s)^";
+    for (size_t i = next(8); i > 0; --i) s += text_chars[next(text_chars.size())];
+    for (size_t i = next(6); i > 0; --i) {
+      const std::string& c = pat_chars[next(pat_chars.size())];
+      p += c;
+      re += c == "%" ? ".*" : c == "_" ? "." : c;
+    }
+    re += "$";
+    Value a = call("like", {S(s), S(p)});
+    Value b = call("regexp_match", {S(s), S(re)});
+    if (a.b != b.b && mismatches++ < 5) FAIL_CHECK("like('" << s << "', '" << p << "') = " << a.b);
+  }
+  CHECK(mismatches == 0);
+}

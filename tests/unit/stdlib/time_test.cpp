@@ -229,3 +229,33 @@ TEST_CASE("validation helpers for the binder") {
   CHECK_FALSE(stdlib_validate_time_unit("dow", false, &err));
   CHECK_FALSE(stdlib_validate_time_unit("fortnight", true, nullptr));
 }
+
+TEST_CASE("random instants: format/parse round-trip and field consistency (differential)") {
+  uint64_t rng = 777;
+  auto next = [&] {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return rng >> 11;
+  };
+  // Years 0000..9999.
+  const int64_t lo = -62167219200000, hi = 253402300799999;
+  int failures = 0;
+  for (int i = 0; i < 2000; ++i) {
+    int64_t t = lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo));
+    std::string text = str("format_timestamp", {TS(t), S("yyyy-MM-dd HH:mm:ss.SSS")});
+    Value back = call("to_timestamp", {S(text), S("yyyy-MM-dd HH:mm:ss.SSS")});
+    Value iso = call("to_timestamp", {S(text)});
+    bool ok = !back.is_null && back.i == t && !iso.is_null && iso.i == t;
+    ok &= std::to_string(call("extract", {S("year"), TS(t)}).i) == std::to_string(std::stoll(text.substr(0, 4)));
+    ok &= call("extract", {S("month"), TS(t)}).i == std::stoll(text.substr(5, 2));
+    ok &= call("extract", {S("day"), TS(t)}).i == std::stoll(text.substr(8, 2));
+    ok &= call("extract", {S("millisecond"), TS(t)}).i == std::stoll(text.substr(20, 3));
+    int64_t day = call("date_trunc", {S("day"), TS(t)}).i;
+    ok &= day <= t && t - day < 86400000 && day % 86400000 == 0;
+    int64_t week = call("date_trunc", {S("week"), TS(t)}).i;
+    ok &= call("extract", {S("dow"), TS(week)}).i == 1 && t - week < 7 * 86400000LL && week <= t;
+    int64_t month = call("date_trunc", {S("month"), TS(t)}).i;
+    ok &= call("extract", {S("day"), TS(month)}).i == 1 && month <= t;
+    if (!ok && failures++ < 5) FAIL_CHECK("instant " << t << " (" << text << ")");
+  }
+  CHECK(failures == 0);
+}
