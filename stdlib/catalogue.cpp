@@ -65,6 +65,16 @@ void FunctionCatalogue::add_overload(const std::string& name, const std::string&
   it->overloads.push_back(std::move(overload));
 }
 
+std::string signature_text(const ScalarFunction& fn, const FunctionOverload& o) {
+  std::string out = fn.name + "(";
+  for (size_t i = 0; i < o.args.size(); ++i) {
+    if (i) out += ", ";
+    out += type_id_name(o.args[i]);
+  }
+  if (o.variadic) out += ", ...";
+  return out + ") -> " + std::string(type_id_name(o.result));
+}
+
 Value call_function(const ScalarFunction& fn, const FunctionOverload& overload,
                     const std::vector<Value>& args, FunctionContext& ctx) {
   // Physical argument slots; strings point into the Values themselves.

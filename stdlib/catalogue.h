@@ -37,6 +37,9 @@ class FunctionCatalogue {
   std::vector<ScalarFunction> functions_;
 };
 
+// "lower(STRING) -> STRING", for messages and `pipec functions`.
+std::string signature_text(const ScalarFunction& fn, const FunctionOverload& overload);
+
 // Calls an overload on Values (reference evaluator, constant folding).
 // String results are copied out of ctx's arena into the returned Value.
 Value call_function(const ScalarFunction& fn, const FunctionOverload& overload,

@@ -32,15 +32,6 @@ std::string type_list(const std::vector<BoundExprPtr>& args) {
   return out;
 }
 
-std::string signature_text(const ScalarFunction& fn, const FunctionOverload& o) {
-  std::string out = fn.name + "(";
-  for (size_t i = 0; i < o.args.size(); ++i) {
-    if (i) out += ", ";
-    out += type_id_name(o.args[i]);
-  }
-  if (o.variadic) out += ", ...";
-  return out + ") -> " + std::string(type_id_name(o.result));
-}
 
 TypePtr type_of(TypeId id) {
   switch (id) {

@@ -9,15 +9,6 @@ namespace pipec::cli {
 
 namespace {
 
-std::string signature(const ScalarFunction& f, const FunctionOverload& o) {
-  std::string s = f.name + "(";
-  for (size_t i = 0; i < o.args.size(); ++i) {
-    if (i) s += ", ";
-    s += type_id_name(o.args[i]);
-  }
-  if (o.variadic) s += ", ...";
-  return s + ") -> " + std::string(type_id_name(o.result));
-}
 
 int functions_command(Args args) {
   std::string format = "text";
@@ -32,7 +23,7 @@ int functions_command(Args args) {
       w.field("nulls", f.nulls == NullHandling::Propagate ? "propagate" : "custom");
       w.field("deterministic", f.deterministic);
       w.key("signatures").begin_array();
-      for (const auto& o : f.overloads) w.value(signature(f, o));
+      for (const auto& o : f.overloads) w.value(signature_text(f, o));
       w.end_array().end_object();
     }
     w.end_array();
@@ -46,7 +37,7 @@ int functions_command(Args args) {
       family = f.family;
       fmt::print("\n{}:\n", family);
     }
-    for (const auto& o : f.overloads) fmt::print("  {:<48} {}\n", signature(f, o), &o == &f.overloads[0] ? f.description : "");
+    for (const auto& o : f.overloads) fmt::print("  {:<48} {}\n", signature_text(f, o), &o == &f.overloads[0] ? f.description : "");
     if (f.nulls == NullHandling::Custom) fmt::print("  {:<48} (handles NULL arguments itself)\n", "");
   }
   return 0;
