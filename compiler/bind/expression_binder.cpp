@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "runtime/vector/timestamp.h"
+#include "stdlib/validation.h"
 
 namespace pipec {
 
@@ -758,6 +759,34 @@ BoundExprPtr ExpressionBinder::call(const ScalarFunction& fn, std::vector<BoundE
     }
     d.hint = "candidates: " + sigs;
     return nullptr;
+  }
+  // Constant arguments with a language of their own (regexes, formats, units,
+  // JSON paths) are checked now, so a typo is a diagnostic, not NULLs in production.
+  struct ArgumentCheck {
+    const char* function;
+    size_t arg;
+    const char* what;
+    bool (*valid)(std::string_view, std::string*);
+  };
+  static const ArgumentCheck checks[] = {
+      {"regexp_match", 1, "regular expression", &stdlib_validate_regex},
+      {"regexp_extract", 1, "regular expression", &stdlib_validate_regex},
+      {"regexp_replace", 1, "regular expression", &stdlib_validate_regex},
+      {"to_timestamp", 1, "timestamp format", &stdlib_validate_timestamp_format},
+      {"format_timestamp", 1, "timestamp format", &stdlib_validate_timestamp_format},
+      {"date_trunc", 0, "unit", [](std::string_view u, std::string* e) { return stdlib_validate_time_unit(u, false, e); }},
+      {"extract", 0, "unit", [](std::string_view u, std::string* e) { return stdlib_validate_time_unit(u, true, e); }},
+      {"json_value", 1, "JSON path", &stdlib_validate_json_path},
+  };
+  for (const auto& c : checks) {
+    if (fn.name != c.function || c.arg >= args.size()) continue;
+    const BoundExpr& a = *args[c.arg];
+    if (!a.is_constant() || a.value.is_null || a.value.type != TypeId::String) continue;
+    std::string error;
+    if (!c.valid(a.value.s, &error)) {
+      diags_.report(DiagKind::InvalidFunctionArgument, a.span, c.what, fn.name, error);
+      return nullptr;
+    }
   }
   auto out = std::make_shared<BoundExpr>();
   out->kind = BoundKind::Call;
