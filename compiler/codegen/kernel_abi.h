@@ -9,7 +9,8 @@
 //               by action: WARN continues; DROP ROW sets row_status 1;
 //               DEAD LETTER sets 2; FAIL PIPELINE sets 2 and records the row
 //               in fail_row (first one only). row_reason[i] = c.
-//   Filter:     a predicate that is not TRUE sets row_status 1.
+//   Filter:     a predicate that is not TRUE sets row_status 1 and
+//               row_reason[i] = kFilteredByPredicate.
 //   Project:    writes outputs[k] (values + validity bit) for the row.
 // Rows that leave keep don't-care output slots. String results are
 // allocated in ctx->arena.
@@ -20,6 +21,10 @@
 namespace pipec {
 class FunctionContext;
 }
+
+// row_reason of rows a Filter (WHERE / HAVING) removed, as opposed to a
+// DROP ROW constraint (whose slot number is the reason).
+inline constexpr uint16_t kFilteredByPredicate = 0xFFFF;
 
 extern "C" {
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 
+#include "compiler/codegen/kernel_abi.h"
 #include "compiler/jit/jit_engine.h"
 
 namespace pipec {
@@ -201,6 +202,7 @@ class KernelBuilder {
     b_.CreateCondBr(b_.CreateAnd(p.valid, p.v), keep, drop);
     b_.SetInsertPoint(drop);
     b_.CreateStore(b_.getInt8(1), b_.CreateGEP(i8_, status_, row_));
+    b_.CreateStore(b_.getInt16(kFilteredByPredicate), b_.CreateGEP(i16_, reason_, row_));
     b_.CreateBr(latch_);
     b_.SetInsertPoint(keep);
   }

@@ -69,6 +69,7 @@ void run_reference_kernel(const KernelSpec& spec, PipecKernelArgs* args) {
           Value r = evaluate(*op->as<LogicalFilter>().predicate, row, ctx);
           if (r.is_null || !r.b) {
             args->row_status[i] = 1;
+            args->row_reason[i] = kFilteredByPredicate;
             live = false;
           }
           break;
