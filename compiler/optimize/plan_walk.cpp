@@ -23,6 +23,7 @@ void for_each_expression(LogicalPipeline& plan, const std::function<void(BoundEx
       }
       case LogicalOperatorType::WindowAggregate: {
         auto& w = op->as<LogicalWindowAggregate>();
+        if (w.window.time) f(w.window.time);
         for (auto& k : w.keys) f(k);
         for (auto& a : w.aggregates) {
           a = std::make_shared<BoundExpr>(*a);  // aggregates are shared with the bound script
