@@ -29,6 +29,10 @@ class CurlHeaders {
   ~CurlHeaders() { curl_slist_free_all(list_); }
   void add(const std::string& line) { list_ = curl_slist_append(list_, line.c_str()); }
   curl_slist* get() const { return list_; }
+  void reset() {
+    curl_slist_free_all(list_);
+    list_ = nullptr;
+  }
 
  private:
   curl_slist* list_ = nullptr;
