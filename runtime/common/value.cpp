@@ -29,8 +29,12 @@ std::string Value::to_sql() const {
     case TypeId::Double: {
       if (std::isnan(d)) return "CAST('NaN' AS DOUBLE)";
       if (std::isinf(d)) return d > 0 ? "CAST('Infinity' AS DOUBLE)" : "CAST('-Infinity' AS DOUBLE)";
-      char buf[32];
-      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      // Plain notation where it reads naturally (1000000.0, 0.001), shortest
+      // round-trip digits either way.
+      char buf[400];
+      double mag = std::fabs(d);
+      auto r = (mag >= 1e-4 && mag < 1e15) || d == 0 ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                                                     : std::to_chars(buf, buf + sizeof buf, d);
       std::string out(buf, r.ptr);
       if (out.find_first_of(".eE") == std::string::npos) out += ".0";
       return out;
