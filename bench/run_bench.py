@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""pipec benchmark runner (see bench/README.md). Not a timed test: it measures
+and reports; targets are printed next to the figures, never asserted.
+
+    bench/run_bench.py [--events N] [--quick] [--repeats R] [--wait-idle S] ...
+
+Steps:
+  1. builds pipec and the bench programs in build-bench/ (--no-build skips);
+  2. generates the events once per (N, seed) into build-bench/bench-data/
+     (cached; the repository's .gitignore already ignores /build*/);
+  3. runs each pipeline of bench/pipelines/ with `taskset -c 0` (one core),
+     JIT and --no-jit: input MB/s, events/s, CPU time, peak RSS; compile
+     time cold (empty PIPEC_CACHE_DIR) and cached (second run) on a small
+     input;
+  4. runs the hand-written baseline (default and -march=native builds) on
+     the same data and compares its output with pipec's using cmp;
+  5. runs DuckDB and chDB (bench/peers.py) on one thread under taskset, and
+     with their defaults (all cores) for reference;
+  6. checks that peak RSS is flat in input size: pass-through on 1 M and N
+     events (100 k and N with --quick);
+  7. prints a table and writes bench/results/<date>.json.
+
+Other engineers compile on this machine: before each measurement the runner
+waits (up to --wait-idle seconds) until no compiler (cc1plus) runs, and
+records the load average and the number of compilers next to each figure.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build-bench"
+DATA = BUILD / "bench-data"
+OUT = BUILD / "bench-out"
+PIPES = ROOT / "bench" / "pipelines"
+RESULTS = ROOT / "bench" / "results"
+
+SOURCE = "events"
+# pipeline (= file stem) -> its sink
+PIPELINES = {
+    "passthrough": "passthrough_out",
+    "projection": "projection_out",
+    "filter_project_constraints": "orders_out",
+    "string_hash_heavy": "strings_out",
+}
+TARGETS = {
+    "vs_handwritten": 1.0,   # pipec >= 1.0x the hand-written program
+    "vs_peers_per_core": 5.0,  # >= 5x DuckDB and chDB per core
+    "compile_cold_ms": 50.0,
+    "compile_cached_ms": 5.0,
+}
+
+
+# ------------------------------------------------------------------ machine
+
+def compilers_running():
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() in ("cc1plus", "cc1", "clang", "clang++", "ld", "ld.gold", "lld"):
+                    n += 1
+        except OSError:
+            pass
+    return n
+
+
+def load():
+    return {"loadavg": [round(x, 2) for x in os.getloadavg()], "compilers": compilers_running()}
+
+
+def wait_idle(max_wait, quiet=False):
+    """Waits until no compiler runs (up to max_wait seconds); returns the load seen."""
+    deadline = time.time() + max_wait
+    announced = False
+    while compilers_running() and time.time() < deadline:
+        if not announced and not quiet:
+            print(f"  waiting for other compiles to finish (up to {max_wait:.0f} s) ...", flush=True)
+            announced = True
+        time.sleep(5)
+    return load()
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    flags = set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "kernel": platform.release(),
+            "simd": sorted(flags & {"sse4_2", "avx2", "avx512f", "avx512bw", "bmi2", "pclmulqdq"}),
+            "python": platform.python_version()}
+
+
+# ------------------------------------------------------------------ processes
+
+def measure(cmd, env=None, core=0, stdout_path=None):
+    """Runs cmd (pinned to `core` unless None); wall, CPU and peak RSS of the child."""
+    if core is not None:
+        cmd = ["taskset", "-c", str(core)] + cmd
+    with tempfile.TemporaryFile() as err, (open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()) as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+        stdout = ""
+        if not stdout_path:
+            out.seek(0)
+            stdout = out.read().decode(errors="replace")
+    return {"cmd": cmd, "rc": p.returncode, "wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
+            "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mib": ru.ru_maxrss / 1024, "stderr": stderr,
+            "stdout": stdout}
+
+
+def check(r, what):
+    if r["rc"] != 0:
+        sys.exit(f"run_bench: {what} failed (exit {r['rc']}):\n  {' '.join(map(str, r['cmd']))}\n{r['stderr'][-4000:]}")
+    return r
+
+
+def best_of(runs):
+    """Figures of a repeated measurement: best and median wall, CPU of the best."""
+    walls = [r["wall_s"] for r in runs]
+    best = min(runs, key=lambda r: r["wall_s"])
+    return {"wall_s": best["wall_s"], "wall_median_s": statistics.median(walls), "walls_s": walls,
+            "cpu_s": best["cpu_s"], "user_s": best["user_s"], "sys_s": best["sys_s"],
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs), "load": [r.get("load") for r in runs]}
+
+
+# ------------------------------------------------------------------ steps
+
+def build(args):
+    targets = ["pipec", "generate_events", "handwritten_baseline", "handwritten_baseline_native"]
+    if not (BUILD / "build.ninja").exists():
+        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-G", "Ninja",
+                        "-DCMAKE_BUILD_TYPE=Release"], check=True)
+    print(f"building {' '.join(targets)} in {BUILD} ...", flush=True)
+    subprocess.run(["ninja", "-C", str(BUILD), "-j", str(args.jobs)] + targets, check=True)
+
+
+def dataset(n, seed):
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / (f"events-{n}.ndjson" if seed == 42 else f"events-{n}-seed{seed}.ndjson")
+    stats = path.with_suffix(".stats.json")
+    if path.exists() and stats.exists():
+        return path, json.loads(stats.read_text())
+    print(f"generating {n:,} events (seed {seed}) -> {path} ...", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([str(BUILD / "bench" / "generate_events"), "--events", str(n), "--seed", str(seed),
+                    "--out", str(path), "--stats-json", str(stats)], check=True)
+    print(f"  {time.perf_counter() - t0:.1f} s", flush=True)
+    return path, json.loads(stats.read_text())
+
+
+def small_input(src, lines=1000):
+    path = DATA / f"events-small-{lines}.ndjson"
+    if not path.exists():
+        with open(src, "rb") as f, open(path, "wb") as o:
+            for i, line in enumerate(f):
+                if i >= lines:
+                    break
+                o.write(line)
+    return path
+
+
+def pipec_cmd(pipeline, data, out_dir, no_jit=False, summary=None):
+    sink = PIPELINES[pipeline]
+    cmd = [str(BUILD / "pipec"), "run", str(PIPES / f"{pipeline}.pipe"), "--no-progress",
+           "--set", f"{SOURCE}.path={data}",
+           "--set", f"{sink}.path={out_dir / (pipeline + '.bulk.ndjson')}",
+           "--set", f"{pipeline}.dead-letter.path={out_dir / (pipeline + '.dlq.ndjson')}"]
+    if summary:
+        cmd += ["--summary-json", str(summary)]
+    if no_jit:
+        cmd.append("--no-jit")
+    return cmd
+
+
+def run_pipec(pipeline, data, no_jit, args, cache_dir):
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PIPEC_CACHE_DIR=str(cache_dir))
+    runs = []
+    summary_path = OUT / f"{pipeline}.summary.json"
+    for _ in range(args.repeats):
+        ld = wait_idle(args.wait_idle)
+        r = check(measure(pipec_cmd(pipeline, data, OUT, no_jit, summary_path), env=env),
+                  f"pipec run {pipeline}")
+        r["load"] = ld
+        r["summary"] = json.loads(summary_path.read_text())
+        runs.append(r)
+    res = best_of(runs)
+    s = runs[0]["summary"]
+    p = s["pipelines"][0]
+    res.update({"engine": s.get("engine"), "events_in": p["events_in"], "events_out": p["events_out"],
+                "bytes_read": p["bytes_read"], "dead_letters": p["dead_letters"]["total"],
+                "compile_ms_reported": [r["summary"]["pipelines"][0]["timing"].get("compile_ms") for r in runs]})
+    return res
+
+
+def compile_times(pipeline, small, args):
+    """Compile time cold (empty cache) and cached (second run), on a small input."""
+    out = OUT / "compile"
+    out.mkdir(parents=True, exist_ok=True)
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="pipec-cache-") as cache:
+        env = dict(os.environ, PIPEC_CACHE_DIR=cache)
+        for label in ("cold", "cached"):
+            summary = out / f"{pipeline}.{label}.summary.json"
+            ld = wait_idle(args.wait_idle, quiet=True)
+            r = check(measure(pipec_cmd(pipeline, small, out, summary=summary), env=env), f"pipec run {pipeline} ({label})")
+            s = json.loads(summary.read_text())
+            res[label] = {"compile_ms": s["pipelines"][0]["timing"].get("compile_ms"), "engine": s.get("engine"),
+                          "process_wall_ms": r["wall_s"] * 1000, "load": ld,
+                          "cache_files": len(os.listdir(cache))}
+    return res
+
+
+def run_baseline(binary, data, args):
+    runs = []
+    out = OUT / f"{binary}.bulk.ndjson"
+    for _ in range(args.repeats):
+        ld = wait_idle(args.wait_idle)
+        r = check(measure([str(BUILD / "bench" / binary), "--in", str(data), "--out", str(out),
+                           "--dlq", str(OUT / f"{binary}.dlq.ndjson")]), binary)
+        r["load"] = ld
+        runs.append(r)
+    res = best_of(runs)
+    res["stderr"] = runs[0]["stderr"].strip()
+    res["output"] = str(out)
+    return res
+
+
+def run_peer(engine, data, threads, args):
+    runs = []
+    out = OUT / f"{engine}-t{threads}.json"
+    for _ in range(args.peer_repeats):
+        ld = wait_idle(args.wait_idle)
+        r = check(measure([sys.executable, str(ROOT / "bench" / "peers.py"), "--engine", engine,
+                           "--input", str(data), "--out", str(out), "--threads", str(threads)],
+                          core=0 if threads == 1 else None), f"peers.py {engine}")
+        r["load"] = ld
+        r["peer"] = json.loads(r["stdout"].strip().splitlines()[-1])
+        runs.append(r)
+    best = min(runs, key=lambda r: r["peer"]["seconds"])
+    res = best_of(runs)
+    res.update({"query_s": best["peer"]["seconds"], "query_s_all": [r["peer"]["seconds"] for r in runs],
+                "rows": best["peer"]["rows"], "version": best["peer"]["version"],
+                "threads": threads, "setup_s": best["peer"]["setup_seconds"]})
+    return res
+
+
+def cmp(a, b):
+    r = subprocess.run(["cmp", str(a), str(b)], capture_output=True, text=True)
+    return {"identical": r.returncode == 0, "cmp": (r.stdout + r.stderr).strip()}
+
+
+# ------------------------------------------------------------------ report
+
+def mb(x):
+    return x / 1e6
+
+
+def fmt_row(cols, widths):
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cols, widths)))
+
+
+def report(res):
+    n = res["events"]
+    size = res["input_bytes"]
+    lines = []
+    lines.append(f"\npipec benchmark, {n:,} events, {mb(size):,.0f} MB input, {res['date']} on {res['machine']['cpu']} "
+                 f"({res['machine']['cores']} cores); one core (taskset -c 0) unless noted\n")
+    hdr = ["run", "engine", "wall s", "MB/s", "events/s", "cpu s", "MB/s/cpu", "peak RSS MiB", "load1", "cc"]
+    widths = [44, 11, 7, 7, 10, 7, 9, 12, 6, 3]
+    lines.append(fmt_row(hdr, widths))
+    lines.append("-" * (sum(widths) + 2 * len(widths)))
+
+    def add(name, engine, r, seconds=None):
+        s = seconds if seconds is not None else r["wall_s"]
+        ld = (r.get("load") or [None])[0] or {}
+        lines.append(fmt_row([name, engine, f"{s:.2f}", f"{mb(size) / s:.0f}", f"{n / s:,.0f}",
+                              f"{r['cpu_s']:.2f}", f"{mb(size) / r['cpu_s']:.0f}" if r["cpu_s"] else "-",
+                              f"{r['peak_rss_mib']:.0f}", ld.get("loadavg", ["?"])[0], ld.get("compilers", "?")],
+                             widths))
+
+    for name, r in res["pipec"].items():
+        add(f"pipec {name}", r.get("engine") or "?", r)
+    for name, r in res["baseline"].items():
+        add(name, "hand C++", r)
+    for name, r in res["peers"].items():
+        add(f"{name} (query only)", f"{r['version']}", r, seconds=r["query_s"])
+    lines.append("")
+    if res.get("ratios"):
+        lines.append("ratios (throughput, higher = pipec faster; wall time on one core):")
+        for k, v in res["ratios"].items():
+            lines.append(f"  {k:58s} {v['ratio']:.2f}x   target {v['target']}")
+    if res.get("compile"):
+        lines.append("\ncompile time (pipec's own compile_ms; process wall incl. parse/bind/plan/start-up):")
+        for p, c in res["compile"].items():
+            lines.append(f"  {p:30s} cold {c['cold']['compile_ms']} ms (process {c['cold']['process_wall_ms']:.0f} ms)"
+                         f"   cached {c['cached']['compile_ms']} ms (process {c['cached']['process_wall_ms']:.0f} ms)"
+                         f"   engine {c['cold']['engine']}")
+        lines.append(f"  targets: cold <= {TARGETS['compile_cold_ms']:.0f} ms, cached <= {TARGETS['compile_cached_ms']:.0f} ms")
+    if res.get("rss_flatness"):
+        f = res["rss_flatness"]
+        lines.append(f"\npeak RSS, pass-through: {f['small_events']:,} events {f['small_rss_mib']:.0f} MiB, "
+                     f"{f['large_events']:,} events {f['large_rss_mib']:.0f} MiB "
+                     f"(growth {f['growth_pct']:+.1f} %; target: flat)")
+    if res.get("output_compare"):
+        lines.append("\noutput comparison with pipec filter_project_constraints (cmp):")
+        for k, v in res["output_compare"].items():
+            lines.append(f"  {k:40s} {'identical' if v['identical'] else 'DIFFERENT: ' + v['cmp']}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--quick", action="store_true", help="1 M events, 1 repeat, RSS check on 100 k vs 1 M")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--peer-repeats", type=int, default=None)
+    ap.add_argument("--wait-idle", type=float, default=1800, help="max seconds to wait for other compiles")
+    ap.add_argument("--pipelines", default=",".join(PIPELINES))
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-multithread-peers", action="store_true")
+    ap.add_argument("--no-nojit", action="store_true", help="skip the --no-jit runs")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--keep-output", action="store_true", help="keep the _bulk outputs in build-bench/bench-out")
+    ap.add_argument("--results", default=None, help="JSON path (default bench/results/<date>.json)")
+    args = ap.parse_args()
+    if args.quick:
+        args.events = min(args.events, 1_000_000) if args.events != 10_000_000 else 1_000_000
+        args.repeats = 1
+    if args.peer_repeats is None:
+        args.peer_repeats = min(args.repeats, 2)
+    pipelines = [p for p in args.pipelines.split(",") if p]
+    for p in pipelines:
+        if p not in PIPELINES:
+            sys.exit(f"run_bench: unknown pipeline {p!r} (known: {', '.join(PIPELINES)})")
+    if not shutil.which("taskset"):
+        sys.exit("run_bench: taskset (util-linux) is needed to pin runs to one core")
+
+    if not args.no_build:
+        build(args)
+    data, stats = dataset(args.events, args.seed)
+    small = small_input(data)
+    now = datetime.datetime.now()
+    res = {"date": now.isoformat(timespec="seconds"), "events": args.events, "seed": args.seed,
+           "input": str(data), "input_bytes": data.stat().st_size, "generator": stats,
+           "machine": machine(), "load_start": load(), "args": vars(args), "targets": TARGETS,
+           "git": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                 text=True).stdout.strip(),
+           "pipec": {}, "baseline": {}, "peers": {}, "compile": {}, "ratios": {}, "output_compare": {}}
+    print(f"input: {data} ({res['input_bytes'] / 1e6:,.0f} MB, {args.events:,} events)", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="pipec-bench-cache-") as cache:
+        for p in pipelines:
+            print(f"compile time: {p} ...", flush=True)
+            res["compile"][p] = compile_times(p, small, args)
+            for no_jit in ([False] if args.no_nojit else [False, True]):
+                label = p + (" --no-jit" if no_jit else "")
+                print(f"pipec {label} ...", flush=True)
+                r = run_pipec(p, data, no_jit, args, cache)
+                res["pipec"][label] = r
+                print(f"  best {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu, "
+                      f"{mb(res['input_bytes']) / r['wall_s']:.0f} MB/s, {r['peak_rss_mib']:.0f} MiB, engine {r['engine']}",
+                      flush=True)
+                if p == "filter_project_constraints" and not no_jit:
+                    keep = OUT / "pipec-filter_project_constraints.bulk.ndjson"
+                    os.replace(OUT / f"{p}.bulk.ndjson", keep)
+                elif not args.keep_output:
+                    (OUT / f"{p}.bulk.ndjson").unlink(missing_ok=True)
+
+    pipec_filter = OUT / "pipec-filter_project_constraints.bulk.ndjson"
+    for b in ("handwritten_baseline", "handwritten_baseline_native"):
+        print(f"{b} ...", flush=True)
+        r = run_baseline(b, data, args)
+        res["baseline"][b] = r
+        print(f"  best {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu", flush=True)
+        if pipec_filter.exists():
+            res["output_compare"][b] = cmp(pipec_filter, r["output"])
+        if not args.keep_output:
+            Path(r["output"]).unlink(missing_ok=True)
+
+    if not args.no_peers:
+        for engine in ("duckdb", "chdb"):
+            for threads in ([1] if args.no_multithread_peers else [1, 0]):
+                label = f"{engine} {'1 thread' if threads == 1 else 'default threads, all cores'}"
+                print(f"{label} ...", flush=True)
+                r = run_peer(engine, data, threads, args)
+                res["peers"][label] = r
+                print(f"  best query {r['query_s']:.2f} s, {r['rows']:,} rows", flush=True)
+
+    # Ratios: throughput of pipec over the other (= other's time / pipec's time).
+    fp = res["pipec"].get("filter_project_constraints")
+    if fp:
+        for b, r in res["baseline"].items():
+            res["ratios"][f"pipec filter / {b}"] = {"ratio": r["wall_s"] / fp["wall_s"],
+                                                   "target": f">= {TARGETS['vs_handwritten']}x"}
+        for k, r in res["peers"].items():
+            t = f">= {TARGETS['vs_peers_per_core']}x" if "1 thread" in k else "(reference)"
+            res["ratios"][f"pipec filter (1 core) / {k}"] = {"ratio": r["query_s"] / fp["wall_s"], "target": t}
+
+    if "passthrough" in pipelines:
+        small_n = 100_000 if args.quick else 1_000_000
+        if small_n < args.events:
+            print(f"peak RSS flatness: pass-through on {small_n:,} events ...", flush=True)
+            sdata, _ = dataset(small_n, args.seed)
+            with tempfile.TemporaryDirectory(prefix="pipec-bench-cache-") as cache:
+                sr = run_pipec("passthrough", sdata, False, argparse.Namespace(**{**vars(args), "repeats": 1}), cache)
+            if not args.keep_output:
+                (OUT / "passthrough.bulk.ndjson").unlink(missing_ok=True)
+            lr = res["pipec"]["passthrough"]
+            res["rss_flatness"] = {"small_events": small_n, "small_rss_mib": sr["peak_rss_mib"],
+                                   "large_events": args.events, "large_rss_mib": lr["peak_rss_mib"],
+                                   "growth_pct": 100 * (lr["peak_rss_mib"] / sr["peak_rss_mib"] - 1)}
+
+    res["load_end"] = load()
+    text = report(res)
+    print(text)
+    for r in list(res["pipec"].values()) + list(res["peers"].values()):
+        r.pop("stderr", None)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = Path(args.results) if args.results else RESULTS / f"{now.date().isoformat()}{'-quick' if args.quick else ''}.json"
+    res["report"] = text
+    path.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
