@@ -1,0 +1,149 @@
+#include "runtime/exec/operator_chain.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "compiler/bind/connector_options.h"
+#include "runtime/exec/run_error.h"
+#include "runtime/operators/constraint.h"
+#include "runtime/operators/dedup.h"
+#include "runtime/operators/filter.h"
+#include "runtime/operators/lookup_join.h"
+#include "runtime/operators/project.h"
+#include "runtime/operators/sink.h"
+#include "runtime/sources/file_source.h"
+
+namespace pipec {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::vector<const LogicalOperator*> source_first(const LogicalPipeline& plan) {
+  std::vector<const LogicalOperator*> chain;
+  for (const LogicalOperator* op = plan.root.get(); op; op = op->child.get()) chain.push_back(op);
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+// The SQL of each constraint as declared: the optimizer may have rewritten
+// the plan's copy (constraint placement substitutes projections).
+std::vector<std::string> declared_sql(const LogicalPipeline& plan, const LogicalConstraint& op) {
+  std::vector<std::string> out;
+  const std::vector<ConstraintInfo>* declared = nullptr;
+  if (plan.def && plan.def->source && op.owner == plan.def->source->name) declared = &plan.def->source->constraints;
+  else if (plan.def && op.owner == plan.def->name) declared = &plan.def->constraints;
+  for (const auto& c : op.constraints) {
+    std::string sql;
+    if (declared)
+      for (const auto& d : *declared)
+        if (d.name == c.name && d.expr) sql = to_sql(*d.expr);
+    out.push_back(sql);
+  }
+  return out;
+}
+
+// Event time for a dedup: the source's watermark column, if its input has it.
+int event_time_column(const LogicalPipeline& plan, const std::vector<PlanColumn>& input) {
+  const RelationDef* rel = plan.def ? plan.def->source : nullptr;
+  if (!rel || !rel->watermark || rel->watermark->column < 0) return -1;
+  const std::string& name = rel->columns[rel->watermark->column].name;
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t i = 0; i < input.size(); ++i)
+      if ((pass == 0 ? input[i].name == name : iequals(input[i].name, name)) &&
+          input[i].type->id == TypeId::Timestamp)
+        return static_cast<int>(i);
+  return -1;
+}
+
+}  // namespace
+
+std::string unsupported_reason(const LogicalPipeline& plan) {
+  for (const LogicalOperator* op : source_first(plan)) {
+    switch (op->type) {
+      case LogicalOperatorType::Source: {
+        const RelationDef* rel = op->as<LogicalSource>().relation;
+        if (rel && rel->connector != "file")
+          return "source '" + rel->name + "' uses connector '" + rel->connector +
+                 "', which `pipec run` cannot read yet (file can)";
+        break;
+      }
+      case LogicalOperatorType::WindowAggregate:
+        return "window aggregates (GROUP BY TUMBLE/HOP/SESSION) are not executed yet";
+      case LogicalOperatorType::Sink: {
+        const SinkDef* sink = op->as<LogicalSink>().sink;
+        if (sink && sink->connector != "stdout" && sink->connector != "file")
+          return "sink '" + sink->name + "' uses connector '" + sink->connector +
+                 "', which `pipec run` cannot write to yet (stdout and file can)";
+        break;
+      }
+      default: break;
+    }
+  }
+  return {};
+}
+
+OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options) {
+  std::string why = unsupported_reason(plan);
+  if (!why.empty()) throw RunError::failed("pipeline '" + plan.name + "': " + why);
+  OperatorChain chain;
+  const uint32_t cap = options.batch_capacity;
+  for (const LogicalOperator* op : source_first(plan)) {
+    switch (op->type) {
+      case LogicalOperatorType::Source: {
+        const auto& src = op->as<LogicalSource>();
+        FileSourceOptions fo;
+        fo.source_name = src.relation->name;
+        fo.path = src.relation->options.get("path");
+        fo.chunk_bytes = options.chunk_bytes;
+        if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
+          fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
+        chain.source = std::make_unique<FileSource>(src, fo);
+        chain.source_schema = src.schema;
+        chain.event_time_column = event_time_column(plan, src.schema);
+        if (src.relation->watermark) chain.watermark_delay_ms = src.relation->watermark->delay_ms;
+        break;
+      }
+      case LogicalOperatorType::Constraint: {
+        const auto& c = op->as<LogicalConstraint>();
+        chain.operators.push_back(std::make_unique<ConstraintOperator>(c, declared_sql(plan, c)));
+        break;
+      }
+      case LogicalOperatorType::Filter:
+        chain.operators.push_back(std::make_unique<FilterOperator>(op->as<LogicalFilter>()));
+        break;
+      case LogicalOperatorType::Project:
+        chain.operators.push_back(std::make_unique<ProjectOperator>(op->as<LogicalProject>(), cap));
+        break;
+      case LogicalOperatorType::Dedup: {
+        const auto& d = op->as<LogicalDedup>();
+        DedupOperator::Options o;
+        o.within_ms = d.within_ms;
+        o.event_time_column = event_time_column(plan, d.child->schema);
+        if (o.event_time_column >= 0 && plan.def->source->watermark)
+          o.watermark_delay_ms = plan.def->source->watermark->delay_ms;
+        chain.operators.push_back(std::make_unique<DedupOperator>(d, o));
+        break;
+      }
+      case LogicalOperatorType::LookupJoin:
+        chain.operators.push_back(
+            std::make_unique<LookupJoinOperator>(op->as<LogicalLookupJoin>(), nullptr, cap));
+        break;
+      case LogicalOperatorType::Sink: {
+        const auto& s = op->as<LogicalSink>();
+        chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink)));
+        break;
+      }
+      case LogicalOperatorType::WindowAggregate:
+        throw RunError::failed("pipeline '" + plan.name + "': window aggregates are not executed yet");
+    }
+  }
+  for (size_t i = 0; i + 1 < chain.operators.size(); ++i) chain.operators[i]->set_next(chain.operators[i + 1].get());
+  return chain;
+}
+
+}  // namespace pipec

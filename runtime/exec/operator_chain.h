@@ -1,0 +1,38 @@
+// Turns a (possibly optimized) logical plan into what runs: a source and a
+// chain of operators ending in the sink, all interpreted by the reference
+// evaluator. The decode list is taken from LogicalSource::decode as given.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "compiler/plan/logical_plan.h"
+#include "runtime/operators/operator.h"
+#include "runtime/sources/source.h"
+
+namespace pipec {
+
+struct ChainOptions {
+  uint32_t batch_capacity = kDefaultBatchCapacity;
+  size_t chunk_bytes = 1 << 20;
+};
+
+struct OperatorChain {
+  std::unique_ptr<Source> source;
+  std::vector<std::unique_ptr<Operator>> operators;  // source side first; the last is the sink
+  std::vector<PlanColumn> source_schema;
+  // The source batch's watermark column and delay (event time), or -1.
+  int event_time_column = -1;
+  int64_t watermark_delay_ms = 0;
+
+  Operator* head() const { return operators.empty() ? nullptr : operators.front().get(); }
+};
+
+// Throws RunError for what `pipec run` cannot execute yet (Kafka sources,
+// Elasticsearch sinks, window aggregates).
+OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options);
+
+// Empty when the plan can run, else why not (checked before anything starts).
+std::string unsupported_reason(const LogicalPipeline& plan);
+
+}  // namespace pipec

@@ -1,0 +1,116 @@
+#include "runtime/exec/pipeline_runner.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "runtime/exec/run_error.h"
+#include "runtime/operators/sink.h"
+
+namespace pipec {
+
+const char* run_status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::Ok: return "ok";
+    case RunStatus::Failed: return "failed";
+    case RunStatus::IoError: return "io_error";
+    case RunStatus::Interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+PipelineRunner::PipelineRunner(const LogicalPipeline& plan, PipelineRunOptions options)
+    : plan_(plan), options_(std::move(options)), ctx_(plan.name) {
+  dead_letter_path_ = options_.dead_letter_path;
+  if (dead_letter_path_.empty() && plan.def) dead_letter_path_ = plan.def->options.get("dead-letter.path");
+  if (dead_letter_path_.empty()) dead_letter_path_ = plan.name + ".dlq.ndjson";
+  ctx_.batch_capacity = options_.batch_capacity;
+  ctx_.functions.now_millis = options_.now_millis ? options_.now_millis : wall_clock_millis();
+  ctx_.functions.secret_lookup = [](std::string_view name) -> std::string {
+    const char* v = std::getenv(std::string(name).c_str());
+    return v ? v : "";
+  };
+}
+
+PipelineRunner::~PipelineRunner() = default;
+
+void PipelineRunner::dead_letter_decode_errors(const DecodeErrors& errors) {
+  for (size_t k = 0; k < kDecodeErrorKinds; ++k) ctx_.stats.decode_errors[k] += errors.counts[k];
+  for (const auto& e : errors.errors)
+    dlq_->add(std::string("decode ") + std::string(decode_error_kind_name(e.kind)), e.reason, "", e.raw, e.pos);
+}
+
+void PipelineRunner::run_batches(const std::atomic<int>& stop) {
+  chain_ = build_operator_chain(plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes});
+  if (auto* sink = dynamic_cast<const SinkOperator*>(chain_.operators.back().get())) output_ = sink->output().describe();
+  chain_.source->open();
+  ctx_.sources = chain_.source->descriptors();
+  ctx_.stats.bytes_total = chain_.source->bytes_total();
+  dlq_ = std::make_unique<DeadLetterQueue>(plan_.name, ctx_.sources, dead_letter_path_);
+  dlq_->open();
+  ctx_.dead_letters = dlq_.get();
+  for (auto& op : chain_.operators) op->open(ctx_);
+
+  Batch batch(physical_types(chain_.source_schema), options_.batch_capacity);
+  DecodeErrors errors;
+  Operator* head = chain_.head();
+  while (true) {
+    if (stop.load(std::memory_order_relaxed)) {
+      status_ = RunStatus::Interrupted;
+      break;
+    }
+    batch.reset();
+    errors.clear();
+    bool more = chain_.source->next(batch, errors);
+    ctx_.stats.records_in.store(chain_.source->records_read(), std::memory_order_relaxed);
+    ctx_.stats.bytes_read.store(chain_.source->bytes_read(), std::memory_order_relaxed);
+    dead_letter_decode_errors(errors);
+    if (batch.size > 0) {
+      head->push(batch, ctx_);
+      if (chain_.event_time_column >= 0) {
+        const Vector& ts = batch.columns[chain_.event_time_column];
+        int64_t max_ts = INT64_MIN;
+        for (uint32_t i = 0; i < batch.size; ++i)
+          if (ts.is_valid(i) && ts.data<int64_t>()[i] > max_ts) max_ts = ts.data<int64_t>()[i];
+        if (max_ts != INT64_MIN && max_ts - chain_.watermark_delay_ms > watermark_) {
+          watermark_ = max_ts - chain_.watermark_delay_ms;
+          head->on_watermark(watermark_, ctx_);
+        }
+      }
+    }
+    if (ctx_.failed()) {
+      status_ = RunStatus::Failed;
+      error_ = ctx_.failure();
+      break;
+    }
+    if (!more) break;
+  }
+  head->finish(ctx_);
+  dlq_->close();
+}
+
+void PipelineRunner::run(const std::atomic<int>& stop) {
+  running_ = true;
+  auto start = std::chrono::steady_clock::now();
+  try {
+    run_batches(stop);
+  } catch (const RunError& e) {
+    status_ = e.kind() == RunError::Kind::Io ? RunStatus::IoError : RunStatus::Failed;
+    error_ = e.what();
+    // Keep what was processed: flush whatever still can be flushed.
+    try {
+      if (chain_.head()) chain_.head()->finish(ctx_);
+    } catch (...) {
+    }
+    try {
+      if (dlq_) dlq_->close();
+    } catch (...) {
+    }
+  } catch (const std::exception& e) {
+    status_ = RunStatus::Failed;
+    error_ = std::string("internal error: ") + e.what();
+  }
+  seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  running_ = false;
+}
+
+}  // namespace pipec

@@ -1,0 +1,70 @@
+// Drives one pipeline: opens the source, the dead-letter queue and the
+// operators, then reads batch after batch and pushes each through the chain
+// until the input ends, a stop is requested (signal, another pipeline's
+// failure) or a FAIL PIPELINE constraint fires; finally finishes the chain so
+// sinks and dead letters are flushed, whatever ended the run.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "compiler/plan/logical_plan.h"
+#include "runtime/delivery/dead_letter_queue.h"
+#include "runtime/exec/operator_chain.h"
+#include "runtime/operators/exec_context.h"
+
+namespace pipec {
+
+struct PipelineRunOptions {
+  uint32_t batch_capacity = kDefaultBatchCapacity;
+  size_t chunk_bytes = 1 << 20;
+  // Empty: the pipeline's 'dead-letter.path', else <pipeline>.dlq.ndjson in
+  // the current directory.
+  std::string dead_letter_path;
+  int64_t now_millis = 0;  // now() for the whole run; 0: the wall clock at start
+};
+
+enum class RunStatus { Ok, Failed, IoError, Interrupted };
+const char* run_status_name(RunStatus s);
+
+class PipelineRunner {
+ public:
+  PipelineRunner(const LogicalPipeline& plan, PipelineRunOptions options);
+  ~PipelineRunner();
+
+  // Runs to the end. Never throws: problems end in status() and error().
+  // `stop` (non-zero) asks the run to end after the current batch.
+  void run(const std::atomic<int>& stop);
+
+  const LogicalPipeline& plan() const { return plan_; }
+  ExecContext& context() { return ctx_; }
+  const ExecContext& context() const { return ctx_; }
+  RunStatus status() const { return status_; }
+  const std::string& error() const { return error_; }
+  double seconds() const { return seconds_; }
+  bool running() const { return running_.load(std::memory_order_relaxed); }
+
+  const std::string& dead_letter_path() const { return dead_letter_path_; }
+  const DeadLetterQueue* dead_letters() const { return dlq_.get(); }
+  std::string output() const { return output_; }
+
+ private:
+  void run_batches(const std::atomic<int>& stop);
+  void dead_letter_decode_errors(const DecodeErrors& errors);
+
+  const LogicalPipeline& plan_;
+  PipelineRunOptions options_;
+  ExecContext ctx_;
+  OperatorChain chain_;
+  std::unique_ptr<DeadLetterQueue> dlq_;
+  std::string dead_letter_path_;
+  std::string output_;
+  RunStatus status_ = RunStatus::Ok;
+  std::string error_;
+  double seconds_ = 0;
+  std::atomic<bool> running_{false};
+  int64_t watermark_ = INT64_MIN;
+};
+
+}  // namespace pipec

@@ -1,0 +1,240 @@
+// pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit] [--summary-json PATH] [--no-progress]
+//
+// Parses and binds FILE (diagnostics and exit 1 on errors), builds and
+// optimizes the plan of every pipeline, and runs them all (each on its own
+// thread) with the reference evaluator until their inputs end. A summary of
+// each goes to stderr; with a terminal on stderr a progress line is shown
+// while they run.
+//
+// --set NAME.KEY=VALUE overrides (or adds) option KEY of the source, table,
+// sink or pipeline called NAME before binding, so the value is validated as
+// if written in the file:
+//   --set orders.path=data/today.ndjson      a source's input
+//   --set es.index=orders-test               a sink's index
+//   --set out.path=/tmp/out.ndjson           a file sink's output
+//   --set quickstart.dead-letter.path=x.ndjson  a pipeline option
+// Option keys may contain dots; NAME is everything before the first dot.
+//
+// Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
+// failed run; 2 usage or I/O errors (unreadable input, unwritable output);
+// 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <unistd.h>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "compiler/bind/binder.h"
+#include "compiler/diagnostics/render.h"
+#include "compiler/optimize/optimizer.h"
+#include "compiler/plan/logical_plan.h"
+#include "compiler/syntax/parser.h"
+#include "runtime/exec/operator_chain.h"
+#include "runtime/exec/pipeline_runner.h"
+#include "runtime/exec/progress.h"
+#include "runtime/exec/run_summary.h"
+#include "runtime/exec/shutdown.h"
+#include "runtime/sinks/file_writer.h"
+#include "tools/pipec/cli.h"
+
+namespace pipec::cli {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+struct Override {
+  std::string object;
+  std::string key;
+  std::string value;
+};
+
+// "orders.path=x" -> {orders, path, x}
+bool parse_override(const std::string& text, Override* out, std::string* error) {
+  size_t eq = text.find('=');
+  size_t dot = text.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq) {
+    *error = "--set expects NAME.KEY=VALUE (e.g. --set orders.path=data.ndjson), got '" + text + "'";
+    return false;
+  }
+  out->object = text.substr(0, dot);
+  out->key = text.substr(dot + 1, eq - dot - 1);
+  out->value = text.substr(eq + 1);
+  return true;
+}
+
+// Applies the overrides to the syntax tree. Their text lives in a virtual
+// file "<--set>" (one line each) so the binder's diagnostics about them
+// point at the command line.
+bool apply_overrides(ast::Script& script, const std::vector<Override>& overrides, SourceManager& sources,
+                     std::string* error) {
+  if (overrides.empty()) return true;
+  std::string text;
+  std::vector<uint32_t> starts;
+  for (const auto& o : overrides) {
+    starts.push_back(static_cast<uint32_t>(text.size()));
+    text += o.object + "." + o.key + "=" + o.value + "\n";
+  }
+  FileId file = sources.add("<--set>", text);
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const Override& o = overrides[i];
+    uint32_t key_begin = starts[i] + static_cast<uint32_t>(o.object.size() + 1);
+    uint32_t value_begin = key_begin + static_cast<uint32_t>(o.key.size() + 1);
+    ast::OptionDef def;
+    def.span = Span::at(file, starts[i], value_begin + static_cast<uint32_t>(o.value.size()));
+    def.key = o.key;
+    def.key_span = Span::at(file, key_begin, key_begin + static_cast<uint32_t>(o.key.size()));
+    def.value.kind = ast::OptionValue::Kind::String;
+    def.value.text = o.value;
+    def.value.span = Span::at(file, value_begin, value_begin + static_cast<uint32_t>(o.value.size()));
+
+    std::vector<ast::OptionDef>* options = nullptr;
+    for (auto& r : script.relations)
+      if (iequals(r.name.text, o.object)) options = &r.options;
+    for (auto& p : script.pipelines)
+      if (iequals(p.name.text, o.object)) options = &p.options;
+    if (!options) {
+      std::vector<std::string> names;
+      for (const auto& r : script.relations) names.push_back(r.name.text);
+      for (const auto& p : script.pipelines) names.push_back(p.name.text);
+      *error = "--set " + o.object + "." + o.key + ": no source, table, sink or pipeline is called '" + o.object + "'";
+      std::string m = closest_match(o.object, names);
+      if (!m.empty()) *error += " (did you mean '" + m + "'?)";
+      return false;
+    }
+    auto it = std::find_if(options->begin(), options->end(), [&](const ast::OptionDef& d) { return iequals(d.key, o.key); });
+    if (it != options->end()) {
+      *it = std::move(def);
+    } else {
+      options->push_back(std::move(def));
+    }
+  }
+  return true;
+}
+
+int run_command(Args args) {
+  std::vector<Override> overrides;
+  std::string value, error;
+  while (take_option(args, "--set", &value)) {
+    Override o;
+    if (!parse_override(value, &o, &error)) return usage_error(error);
+    overrides.push_back(std::move(o));
+  }
+  // The reference evaluator is the only engine so far; --no-jit keeps
+  // meaning "interpret" once compiled kernels become the default.
+  take_flag(args, "--no-jit");
+  bool no_progress = take_flag(args, "--no-progress");
+  std::string summary_path;
+  take_option(args, "--summary-json", &summary_path);
+  if (take_flag(args, "--batch"))
+    return usage_error("--batch (versioned index load with an alias swap) is not implemented yet");
+  for (const auto& a : args)
+    if (a.size() > 1 && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
+  if (args.size() != 1) return usage_error("run takes exactly one FILE");
+
+  // ---- compile
+  auto compile_start = std::chrono::steady_clock::now();
+  SourceManager sources;
+  DiagnosticEngine diags(sources);
+  ast::Script script = parse_file(args[0], sources, diags);
+  if (!diags.has_errors() && !apply_overrides(script, overrides, sources, &error)) return usage_error(error);
+  BoundScript bound;
+  if (!diags.has_errors()) bound = bind_script(script, diags);
+  if (!diags.diagnostics().empty()) {
+    diags.sort();
+    fmt::print(stderr, "{}", render_text(diags, {isatty(STDERR_FILENO) != 0}));
+  }
+  if (diags.has_errors()) {
+    bool io = diags.diagnostics()[0].kind == DiagKind::FileNotFound;
+    return io ? 2 : 1;
+  }
+  std::vector<LogicalPipeline> plans = build_logical_plans(bound);
+  if (plans.empty()) {
+    fmt::print(stderr, "pipec run: {} defines no pipeline to run\n", args[0]);
+    return 1;
+  }
+  for (auto& p : plans) optimize(p);
+  for (const auto& p : plans) {
+    std::string why = unsupported_reason(p);
+    if (!why.empty()) {
+      fmt::print(stderr, "pipec run: pipeline '{}': {}\n", p.name, why);
+      return 1;
+    }
+  }
+  (void)compile_start;  // the interpreter compiles nothing: compile time is 0
+
+  // ---- run
+  std::atomic<int>& stop = install_shutdown_handlers();
+  std::vector<std::unique_ptr<PipelineRunner>> runners;
+  for (const auto& p : plans) {
+    PipelineRunOptions o;
+    if (p.def) {
+      std::string bs = p.def->options.get("batch.size");
+      if (!bs.empty()) o.batch_capacity = static_cast<uint32_t>(std::clamp(std::stoll(bs), 64LL, 1LL << 20));
+      o.batch_capacity = (o.batch_capacity + 63) / 64 * 64;
+    }
+    runners.push_back(std::make_unique<PipelineRunner>(p, o));
+  }
+  std::vector<const PipelineRunner*> views;
+  for (const auto& r : runners) views.push_back(r.get());
+
+  auto wall_start = std::chrono::steady_clock::now();
+  ProgressLine progress(views);
+  if (!no_progress) progress.start();
+  // A failing pipeline stops the others too ("FAIL PIPELINE" stops the run):
+  // it sets the shared stop flag to -1, signals set it to their number.
+  auto run_one = [&](PipelineRunner& r) {
+    r.run(stop);
+    if (r.status() == RunStatus::Failed || r.status() == RunStatus::IoError) {
+      int expected = 0;
+      stop.compare_exchange_strong(expected, -1);
+    }
+  };
+  if (runners.size() == 1) {
+    run_one(*runners[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (auto& r : runners) threads.emplace_back([&, rp = r.get()] { run_one(*rp); });
+    for (auto& t : threads) t.join();
+  }
+  progress.stop();
+
+  RunInfo info;
+  info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  info.signal = std::max(stop.load(), 0);
+  for (const auto& r : runners) fmt::print(stderr, "{}", summary_text(*r, info));
+
+  int exit_code = 0;
+  for (const auto& r : runners) {
+    if (r->status() == RunStatus::IoError) exit_code = std::max(exit_code, 2);
+    if (r->status() == RunStatus::Failed) exit_code = std::max(exit_code, 1);
+  }
+  if (!summary_path.empty()) {
+    try {
+      FileWriter w(summary_path);
+      w.open();
+      w.write(summary_json(views, info));
+      w.close();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "pipec run: {}\n", e.what());
+      exit_code = std::max(exit_code, 2);
+    }
+  }
+  if (info.signal) return 128 + info.signal;
+  return exit_code;
+}
+
+const bool registered = register_command("run", &run_command);
+
+}  // namespace
+}  // namespace pipec::cli
