@@ -1,9 +1,15 @@
 // Measures NDJSON decode throughput (and _bulk encode throughput) on generated
 // ~300-byte nested order events, decoding the handful of fields a typical
 // pipeline uses. Usage: columnar_bench [megabytes=64] [repeats=5]
+//                 columnar_bench --file EVENTS.ndjson [megabytes=256] [repeats=5]
+// With --file, the first megabytes of a bench/generate_events file are decoded
+// with the decode set of bench/pipelines/filter_project_constraints.pipe, so
+// the decoder's share of that pipeline can be read off directly.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -59,13 +65,41 @@ DecodeSpec order_spec() {
   return spec;
 }
 
+// The decode set of filter_project_constraints.pipe (what projection pruning keeps).
+DecodeSpec filter_pipeline_spec() {
+  auto col = [](std::vector<std::string> path, TypePtr type, bool not_null = false) {
+    return DecodeField{std::move(path), type, not_null, false};
+  };
+  DecodeSpec spec;
+  spec.columns = {col({"event_type"}, Type::string()), col({"order_id"}, Type::string(), true),
+                  col({"customer_id"}, Type::string()), col({"ts"}, Type::timestamp(), true),
+                  col({"amount"}, Type::float64()),     col({"currency"}, Type::string()),
+                  col({"status"}, Type::string()),      col({"device", "os"}, Type::string())};
+  return spec;
+}
+
+// Up to `limit` bytes of whole lines of a file.
+std::string read_lines(const char* path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::perror(path);
+    std::exit(2);
+  }
+  std::string text(limit, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(limit));
+  text.resize(static_cast<size_t>(in.gcount()));
+  size_t last = text.rfind('\n');
+  text.resize(last == std::string::npos ? 0 : last + 1);
+  return text;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void bench_decode(const char* label, const std::shared_ptr<const InputChunk>& chunk,
-                  DecodeOptions options, int repeats) {
-  NdjsonDecoder decoder(order_spec(), options);
+                  DecodeOptions options, int repeats, const DecodeSpec& spec = order_spec()) {
+  NdjsonDecoder decoder(spec, options);
   Batch batch = decoder.make_batch();
   DecodeErrors errors;
   double best = 1e9;
@@ -131,6 +165,21 @@ void bench_encode(const std::shared_ptr<const InputChunk>& chunk, int repeats) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 2 && !std::strcmp(argv[1], "--file")) {
+    size_t megabytes = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 256;
+    int repeats = argc > 4 ? std::atoi(argv[4]) : 5;
+    std::string text = read_lines(argv[2], megabytes << 20);
+    auto chunk = InputChunk::copy_of(text);
+    size_t lines = 0;
+    for (char c : text) lines += c == '\n';
+    std::printf("input: %s, %.1f MB, %zu events, %.0f bytes/event; filter_project_constraints decode set\n",
+                argv[2], text.size() / 1e6, lines, double(text.size()) / double(lines));
+    bench_decode("decode (validate_unused)", chunk, DecodeOptions{}, repeats, filter_pipeline_spec());
+    DecodeOptions lax;
+    lax.validate_unused = false;
+    bench_decode("decode (skip unused)", chunk, lax, repeats, filter_pipeline_spec());
+    return 0;
+  }
   size_t megabytes = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 64;
   int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
   std::string text = generate_events(megabytes << 20, 42);
