@@ -100,8 +100,8 @@ std::string normalize_host_url(std::string_view host) {
       throw EsConfigError(fmt::format("elasticsearch host '{}': scheme must be http or https", host));
     url = scheme + std::string(h.substr(scheme_end));
   }
-  while (!url.empty() && url.back() == '/') url.pop_back();
   size_t authority = url.find("://") + 3;
+  while (url.size() > authority && url.back() == '/') url.pop_back();
   if (url.size() <= authority || url[authority] == '/' || url[authority] == ':')
     throw EsConfigError(fmt::format("elasticsearch host '{}': no host name", host));
   return url;

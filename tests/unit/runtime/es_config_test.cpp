@@ -1,0 +1,92 @@
+#include <doctest/doctest.h>
+
+#include "runtime/sinks/elasticsearch/es_config.h"
+
+using namespace pipec::es;
+
+TEST_CASE("es config: defaults match connector_options.cpp") {
+  EsConfig c = parse_es_config({{"hosts", "localhost:9200"}, {"index", "orders"}});
+  REQUIRE(c.hosts.size() == 1);
+  CHECK(c.hosts[0] == "http://localhost:9200");
+  CHECK(c.index == "orders");
+  CHECK(c.auth.kind == EsAuth::Kind::None);
+  CHECK(c.bulk_max_bytes == 8u * 1024 * 1024);
+  CHECK(c.bulk_max_actions == 5000);
+  CHECK(c.flush_interval_ms == 1000);
+  CHECK(c.concurrency == 2);
+  CHECK(c.gzip);
+  CHECK(c.retry_max_attempts == 8);
+  CHECK(c.retry_initial_backoff_ms == 100);
+  CHECK(c.retry_max_backoff_ms == 30000);
+  CHECK(c.retry_max_buffered_bytes == 64u * 1024 * 1024);
+  CHECK(c.index_create == "index");
+}
+
+TEST_CASE("es config: every option") {
+  EsConfig c = parse_es_config({{"hosts", " https://a:9200/ , http://b:9201,c "},
+                                {"username", "elastic"},
+                                {"password", "s3cret"},
+                                {"ca-file", "/etc/ca.pem"},
+                                {"bulk.max-bytes", "10mb"},
+                                {"bulk.max-actions", "2000"},
+                                {"bulk.flush-interval", "250ms"},
+                                {"bulk.concurrency", "4"},
+                                {"bulk.gzip", "false"},
+                                {"retry.max-attempts", "5"},
+                                {"retry.initial-backoff", "50ms"},
+                                {"retry.max-backoff", "1m"},
+                                {"retry.max-buffered-bytes", "128mb"},
+                                {"index.create", "Template"},
+                                {"index.shards", "3"},
+                                {"index.replicas", "0"},
+                                {"document.id", "order_id"}});
+  CHECK(c.hosts == std::vector<std::string>{"https://a:9200", "http://b:9201", "http://c"});
+  CHECK(c.auth.kind == EsAuth::Kind::Basic);
+  CHECK(c.auth.username == "elastic");
+  CHECK(c.auth.password == "s3cret");
+  CHECK(c.ca_file == "/etc/ca.pem");
+  CHECK(c.bulk_max_bytes == 10u << 20);
+  CHECK(c.bulk_max_actions == 2000);
+  CHECK(c.flush_interval_ms == 250);
+  CHECK(c.concurrency == 4);
+  CHECK_FALSE(c.gzip);
+  CHECK(c.retry_max_attempts == 5);
+  CHECK(c.retry_initial_backoff_ms == 50);
+  CHECK(c.retry_max_backoff_ms == 60000);
+  CHECK(c.retry_max_buffered_bytes == 128u << 20);
+  CHECK(c.index_create == "template");
+  CHECK(c.index_shards == 3);
+  CHECK(c.index_replicas == 0);
+}
+
+TEST_CASE("es config: API keys") {
+  EsConfig enc = parse_es_config({{"hosts", "h"}, {"api-key", "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}});
+  CHECK(enc.auth.kind == EsAuth::Kind::ApiKey);
+  CHECK(enc.auth.api_key == "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
+  EsConfig clear = parse_es_config({{"hosts", "h"}, {"api-key", "VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw"}});
+  CHECK(clear.auth.api_key == "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
+  CHECK_THROWS_AS(parse_es_config({{"hosts", "h"}, {"api-key", "k"}, {"username", "u"}}), EsConfigError);
+  CHECK_THROWS_AS(parse_es_config({{"hosts", "h"}, {"password", "p"}}), EsConfigError);
+}
+
+TEST_CASE("es config: errors name the option") {
+  auto message = [](EsOptionMap m) -> std::string {
+    try {
+      parse_es_config(m);
+    } catch (const EsConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK(message({}).find("'hosts' is required") != std::string::npos);
+  CHECK(message({{"hosts", " , "}}).find("'hosts'") != std::string::npos);
+  CHECK(message({{"hosts", "ftp://x"}}).find("scheme must be http or https") != std::string::npos);
+  CHECK(message({{"hosts", "http://"}}).find("no host name") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"bulk.max-bytes", "lots"}}).find("'bulk.max-bytes' = 'lots'") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"bulk.concurrency", "0"}}).find("'bulk.concurrency'") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"bulk.gzip", "maybe"}}).find("true or false") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"retry.max-backoff", "10ms"}}).find("below 'retry.initial-backoff'") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"retry.max-buffered-bytes", "1mb"}}).find("at least 'bulk.max-bytes'") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"index.create", "maybe"}}).find("none, index or template") != std::string::npos);
+  CHECK(message({{"hosts", "h"}, {"bulk.flush-interval", "0ms"}}).find("'bulk.flush-interval'") != std::string::npos);
+}
