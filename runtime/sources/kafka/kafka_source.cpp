@@ -1,0 +1,1011 @@
+#include "runtime/sources/kafka/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include "runtime/common/json_writer.h"
+#include "runtime/decode/utf8.h"
+
+namespace pipec {
+
+namespace {
+
+constexpr std::string_view kTombstoneFrame = "null";
+constexpr std::string_view kNoHeaders = "{}";
+
+uint64_t part_key(uint32_t topic_index, int32_t partition) {
+  return (uint64_t{topic_index} << 32) | static_cast<uint32_t>(partition);
+}
+
+// Appends `bytes` with every invalid UTF-8 sequence replaced by U+FFFD, so
+// that a binary key still makes a valid STRING value.
+void append_utf8_sanitized(std::string& out, std::string_view bytes) {
+  while (!bytes.empty()) {
+    size_t bad = first_invalid_utf8(bytes);
+    out.append(bytes.substr(0, bad));
+    if (bad == bytes.size()) return;
+    out.append("\xEF\xBF\xBD");
+    bytes.remove_prefix(bad + 1);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- metadata
+
+bool kafka_metadata_field(std::string_view key, KafkaMetadataField* out) {
+  static constexpr std::pair<std::string_view, KafkaMetadataField> kFields[] = {
+      {"key", KafkaMetadataField::Key},           {"topic", KafkaMetadataField::Topic},
+      {"partition", KafkaMetadataField::Partition}, {"offset", KafkaMetadataField::Offset},
+      {"timestamp", KafkaMetadataField::Timestamp}, {"headers", KafkaMetadataField::Headers},
+  };
+  for (const auto& [k, f] : kFields) {
+    if (k == key) {
+      *out = f;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* kafka_connection_state_name(KafkaConnectionState s) {
+  switch (s) {
+    case KafkaConnectionState::Connecting: return "connecting";
+    case KafkaConnectionState::Connected: return "connected";
+    case KafkaConnectionState::Disconnected: return "disconnected";
+    case KafkaConnectionState::Failed: return "failed";
+  }
+  return "?";
+}
+
+size_t KafkaChunk::frame_of(uint64_t offset) const {
+  const auto& frames = input->frames;
+  auto it = std::lower_bound(frames.begin(), frames.end(), offset,
+                             [](const InputChunk::Frame& f, uint64_t o) { return f.offset < o; });
+  if (it == frames.end() || it->offset != offset) return size();
+  return static_cast<size_t>(it - frames.begin());
+}
+
+Ticket KafkaChunk::ticket_for(uint64_t offset) const {
+  size_t f = frame_of(offset);
+  return f == size() ? Ticket{} : ticket(f);
+}
+
+std::string_view KafkaChunk::key(size_t frame) const {
+  const KafkaMessageMeta& m = meta[frame];
+  if (m.key_null) return {};
+  return {input->data() + m.key_begin, m.key_size};
+}
+
+std::string_view KafkaChunk::headers_json(size_t frame) const {
+  const KafkaMessageMeta& m = meta[frame];
+  if (!m.has_headers) return kNoHeaders;
+  return {input->data() + m.headers_begin, m.headers_size};
+}
+
+void KafkaChunk::fill_metadata(Batch& batch, uint32_t from, uint32_t to,
+                               std::span<const KafkaMetadataColumn> columns) const {
+  if (columns.empty()) return;
+  const auto& frames = input->frames;
+  size_t f = 0;
+  for (uint32_t row = from; row < to; ++row) {
+    uint64_t offset = batch.positions[row].line_or_offset;
+    while (f < frames.size() && frames[f].offset < offset) ++f;
+    bool found = f < frames.size() && frames[f].offset == offset &&
+                 batch.positions[row].partition == partition;
+    for (const KafkaMetadataColumn& c : columns) {
+      Vector& col = batch.columns[c.column];
+      if (!found) {
+        col.set_null(row);
+        continue;
+      }
+      const KafkaMessageMeta& m = meta[f];
+      switch (c.field) {
+        case KafkaMetadataField::Key:
+          if (m.key_null) {
+            col.set_null(row);
+          } else {
+            col.data<StringRef>()[row] = StringRef::of(key(f));
+            col.set_valid(row, true);
+          }
+          break;
+        case KafkaMetadataField::Topic:
+          col.data<StringRef>()[row] = StringRef::of(topic());
+          col.set_valid(row, true);
+          break;
+        case KafkaMetadataField::Partition:
+          col.data<int64_t>()[row] = partition;
+          col.set_valid(row, true);
+          break;
+        case KafkaMetadataField::Offset:
+          col.data<int64_t>()[row] = static_cast<int64_t>(frames[f].offset);
+          col.set_valid(row, true);
+          break;
+        case KafkaMetadataField::Timestamp:
+          if (m.timestamp_ms < 0) {
+            col.set_null(row);
+          } else {
+            col.data<int64_t>()[row] = m.timestamp_ms;
+            col.set_valid(row, true);
+          }
+          break;
+        case KafkaMetadataField::Headers:
+          col.data<StringRef>()[row] = StringRef::of(headers_json(f));
+          col.set_valid(row, true);
+          break;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the consumer
+
+struct KafkaSource::Impl {
+  explicit Impl(KafkaSource* s) : self(s), config(s->config_) {}
+  ~Impl() { destroy(); }
+
+  KafkaSource* self;
+  const KafkaSourceConfig& config;
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_queue_t* consumer_queue = nullptr;  // async commit results are served here
+  bool closed = false;
+
+  // Guards tracker, parts, by_key and the counters below.
+  mutable std::mutex mu;
+  OffsetTracker tracker;
+
+  struct Part {
+    bool active = false;
+    uint32_t topic_index = 0;
+    int32_t partition = -1;
+    bool paused = false;    // paused in librdkafka (by the user, pause_all or finish)
+    bool user_paused = false;
+    bool finished = false;  // bounded run: nothing more to hand out
+    int64_t stop_high = -1; // bounded run: high watermark at assignment
+    int64_t last_offset = -1;
+    // Messages gathered by the current poll() (source thread only).
+    std::vector<rd_kafka_message_t*> gathered;
+  };
+  std::vector<Part> parts;  // by tracker slot
+  std::unordered_map<uint64_t, OffsetTracker::Slot> by_key;
+  bool paused_all = false;
+
+  // Counters (under mu).
+  KafkaSourceStats counters;
+
+  // Source-thread caches for mapping messages to slots.
+  const char* last_topic_name = nullptr;
+  uint32_t last_topic_index = 0;
+  uint64_t last_key = UINT64_MAX;
+  OffsetTracker::Slot last_slot = OffsetTracker::kNoSlot;
+  std::vector<OffsetTracker::Slot> gathering;  // slots with gathered messages, first-seen order
+  std::string scratch;                         // keys and headers of the chunk being built
+
+  // ---------------------------------------------------------------- helpers
+  void log(const std::string& line) {
+    if (config.log) config.log(line);
+  }
+  void set_error(std::string e) {
+    std::lock_guard lock(mu);
+    counters.last_error = std::move(e);
+  }
+  void set_state(KafkaConnectionState s) {
+    KafkaConnectionState old = self->state_.load();
+    if (old == KafkaConnectionState::Failed || old == s) return;
+    self->state_.store(s);
+    log(std::string("kafka: ") + kafka_connection_state_name(s));
+  }
+  void fail(std::string e) {
+    if (self->error_.empty()) self->error_ = std::move(e);
+    self->state_.store(KafkaConnectionState::Failed);
+    log(self->error_);
+  }
+
+  int topic_index_of(const char* name) const {
+    for (size_t i = 0; i < config.topics.size(); ++i)
+      if (config.topics[i] == name) return static_cast<int>(i);
+    return -1;
+  }
+
+  void invalidate_caches() {
+    last_topic_name = nullptr;
+    last_key = UINT64_MAX;
+    last_slot = OffsetTracker::kNoSlot;
+  }
+
+  // Slot of an assigned partition by (topic index, partition); caller holds mu
+  // or is the source thread (which alone mutates the map).
+  OffsetTracker::Slot slot_of(uint32_t topic_index, int32_t partition) const {
+    auto it = by_key.find(part_key(topic_index, partition));
+    return it == by_key.end() ? OffsetTracker::kNoSlot : it->second;
+  }
+
+  OffsetTracker::Slot slot_of_message(const rd_kafka_message_t* m) {
+    const char* name = rd_kafka_topic_name(m->rkt);
+    if (name != last_topic_name) {
+      int ti = topic_index_of(name);
+      if (ti < 0) return OffsetTracker::kNoSlot;
+      last_topic_name = name;
+      last_topic_index = static_cast<uint32_t>(ti);
+    }
+    uint64_t key = part_key(last_topic_index, m->partition);
+    if (key != last_key) {
+      last_key = key;
+      last_slot = slot_of(last_topic_index, m->partition);
+    }
+    return last_slot;
+  }
+
+  void pause_parts(const std::vector<OffsetTracker::Slot>& slots, bool pause) {
+    if (slots.empty()) return;
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(slots.size()));
+    for (auto s : slots)
+      rd_kafka_topic_partition_list_add(l, config.topics[parts[s].topic_index].c_str(), parts[s].partition);
+    if (pause) rd_kafka_pause_partitions(rk, l);
+    else rd_kafka_resume_partitions(rk, l);
+    for (int i = 0; i < l->cnt; ++i)
+      if (l->elems[i].err)
+        set_error(std::string("kafka: ") + (pause ? "pause" : "resume") + " of " + l->elems[i].topic + "[" +
+                  std::to_string(l->elems[i].partition) + "]: " + rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    std::lock_guard lock(mu);
+    for (auto s : slots) parts[s].paused = pause;
+  }
+
+  void finish(OffsetTracker::Slot slot) {
+    Part& p = parts[slot];
+    if (p.finished) return;
+    {
+      std::lock_guard lock(mu);
+      p.finished = true;
+    }
+    if (!p.paused) pause_parts({slot}, true);
+  }
+
+  void drop_gathered(Part& p) {
+    if (p.gathered.empty()) return;
+    {
+      std::lock_guard lock(mu);
+      counters.dropped += p.gathered.size();
+    }
+    for (auto* m : p.gathered) rd_kafka_message_destroy(m);
+    p.gathered.clear();
+  }
+
+  void destroy() {
+    for (Part& p : parts) {
+      for (auto* m : p.gathered) rd_kafka_message_destroy(m);
+      p.gathered.clear();
+    }
+    if (consumer_queue) {
+      rd_kafka_queue_destroy(consumer_queue);
+      consumer_queue = nullptr;
+    }
+    if (rk) {
+      rd_kafka_destroy(rk);
+      rk = nullptr;
+    }
+  }
+
+  // ---------------------------------------------------------------- commits
+  struct CommitRequest {
+    Impl* impl;
+    std::vector<CommitOffset> offsets;
+    bool sync;
+    bool ok = true;
+  };
+
+  static void commit_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                        void* opaque) {
+    auto* req = static_cast<CommitRequest*>(opaque);
+    req->impl->apply_commit_result(*req, err, offsets);
+    if (!req->sync) delete req;
+  }
+
+  void apply_commit_result(CommitRequest& req, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* offsets) {
+    std::lock_guard lock(mu);
+    for (const CommitOffset& c : req.offsets) {
+      rd_kafka_resp_err_t e = err;
+      if (offsets) {
+        if (auto* el = rd_kafka_topic_partition_list_find(offsets, c.topic.c_str(), c.partition)) e = el->err;
+        else if (!e) e = RD_KAFKA_RESP_ERR__FAIL;  // not reported: treat as not committed
+      }
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        tracker.commit_succeeded(c.slot, c.epoch, c.offset);
+        ++counters.commits;
+      } else {
+        tracker.commit_failed(c.slot, c.epoch, c.offset);
+        ++counters.commit_failures;
+        req.ok = false;
+        counters.last_error = "kafka: commit of " + c.topic + "[" + std::to_string(c.partition) + "] offset " +
+                              std::to_string(c.offset) + " failed: " + rd_kafka_err2str(e);
+      }
+    }
+  }
+
+  // Commits the committable offsets of `slots` (all assigned when null).
+  bool commit(bool sync, const std::vector<OffsetTracker::Slot>* slots) {
+    if (!rk || self->state_.load() == KafkaConnectionState::Failed) return false;
+    auto req = std::make_unique<CommitRequest>();
+    req->impl = this;
+    req->sync = sync;
+    {
+      std::lock_guard lock(mu);
+      tracker.collect_commits(req->offsets, slots);
+      for (const CommitOffset& c : req->offsets) tracker.commit_requested(c.slot, c.epoch, c.offset);
+    }
+    if (req->offsets.empty()) return true;
+    rd_kafka_topic_partition_list_t* l =
+        rd_kafka_topic_partition_list_new(static_cast<int>(req->offsets.size()));
+    for (const CommitOffset& c : req->offsets)
+      rd_kafka_topic_partition_list_add(l, c.topic.c_str(), c.partition)->offset = c.offset;
+    rd_kafka_resp_err_t err;
+    bool ok = true;
+    if (sync) {
+      // A NULL queue: the commit is waited for and commit_cb served here.
+      err = rd_kafka_commit_queue(rk, l, nullptr, &Impl::commit_cb, req.get());
+      if (err && req->ok) apply_commit_result(*req, err, nullptr);
+      ok = req->ok && !err;
+    } else {
+      CommitRequest* raw = req.release();
+      err = rd_kafka_commit_queue(rk, l, consumer_queue, &Impl::commit_cb, raw);
+      if (err) {  // not enqueued: the callback will not run
+        apply_commit_result(*raw, err, nullptr);
+        delete raw;
+        ok = false;
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return ok;
+  }
+
+  // ---------------------------------------------------------------- rebalances
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque) {
+    auto* impl = static_cast<Impl*>(opaque);
+    bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    impl->invalidate_caches();
+    {
+      std::lock_guard lock(impl->mu);
+      ++impl->counters.rebalances;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      impl->on_assign(partitions, cooperative);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+      impl->on_revoke(partitions, cooperative, rd_kafka_assignment_lost(rk) != 0);
+    } else {
+      impl->set_error(std::string("kafka: rebalance failed: ") + rd_kafka_err2str(err));
+      rd_kafka_topic_partition_list_t* all = nullptr;
+      if (rd_kafka_assignment(rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR && all) {
+        impl->on_revoke(all, false, true);
+        rd_kafka_topic_partition_list_destroy(all);
+      }
+      rd_kafka_assign(rk, nullptr);
+    }
+    impl->invalidate_caches();
+  }
+
+  static std::vector<KafkaTopicPartition> to_vector(const rd_kafka_topic_partition_list_t* l) {
+    std::vector<KafkaTopicPartition> out;
+    for (int i = 0; i < l->cnt; ++i) out.push_back({l->elems[i].topic, l->elems[i].partition});
+    return out;
+  }
+
+  void on_assign(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_copy(partitions);
+    const bool bounded = config.bounded();
+    const bool by_time = config.startup == KafkaStartupMode::Timestamp;
+    // Start offsets: only needed to resolve 'timestamp' and to know where a
+    // bounded partition starts. Everything else is librdkafka's committed
+    // offset / auto.offset.reset.
+    std::vector<int64_t> start(l->cnt, RD_KAFKA_OFFSET_INVALID);
+    if ((by_time || bounded) && l->cnt > 0) {
+      rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, config.sync_timeout_ms);
+      if (e) set_error(std::string("kafka: fetching committed offsets: ") + rd_kafka_err2str(e));
+      for (int i = 0; i < l->cnt; ++i) start[i] = e || l->elems[i].err ? RD_KAFKA_OFFSET_INVALID : l->elems[i].offset;
+      if (by_time) {
+        rd_kafka_topic_partition_list_t* ts = rd_kafka_topic_partition_list_new(l->cnt);
+        for (int i = 0; i < l->cnt; ++i)
+          if (start[i] < 0)
+            rd_kafka_topic_partition_list_add(ts, l->elems[i].topic, l->elems[i].partition)->offset =
+                *config.startup_timestamp_ms;
+        if (ts->cnt > 0) {
+          rd_kafka_resp_err_t te = rd_kafka_offsets_for_times(rk, ts, config.sync_timeout_ms);
+          if (te) set_error(std::string("kafka: looking up offsets for scan.startup.timestamp-millis: ") +
+                            rd_kafka_err2str(te));
+          for (int j = 0; j < ts->cnt; ++j) {
+            const auto& el = ts->elems[j];
+            for (int i = 0; i < l->cnt; ++i) {
+              if (l->elems[i].partition != el.partition || std::strcmp(l->elems[i].topic, el.topic) != 0) continue;
+              if (te || el.err) break;  // falls back to auto.offset.reset (earliest)
+              // -1: no message at or after the timestamp yet, so start at the end.
+              start[i] = el.offset >= 0 ? el.offset : RD_KAFKA_OFFSET_END;
+            }
+          }
+        }
+        rd_kafka_topic_partition_list_destroy(ts);
+      }
+      for (int i = 0; i < l->cnt; ++i) l->elems[i].offset = start[i];
+    }
+    // Bounded: the high watermark as of now is where the partition ends.
+    std::vector<int64_t> high(l->cnt, -1);
+    std::vector<bool> finished(l->cnt, false);
+    if (bounded) {
+      for (int i = 0; i < l->cnt; ++i) {
+        int64_t lo = -1, hi = -1;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, l->elems[i].topic, l->elems[i].partition, &lo,
+                                                                 &hi, config.sync_timeout_ms);
+        if (e) {
+          set_error(std::string("kafka: watermarks of ") + l->elems[i].topic + ": " + rd_kafka_err2str(e));
+          continue;  // unknown end: finished only by the stop timestamp
+        }
+        high[i] = hi;
+        int64_t s = start[i];
+        if (s == RD_KAFKA_OFFSET_END || (s < 0 && config.startup == KafkaStartupMode::Latest)) s = hi;
+        else if (s < 0) s = lo;
+        finished[i] = s >= hi;
+      }
+    }
+
+    std::vector<OffsetTracker::Slot> to_pause;
+    {
+      std::lock_guard lock(mu);
+      for (int i = 0; i < l->cnt; ++i) {
+        int ti = topic_index_of(l->elems[i].topic);
+        if (ti < 0) continue;
+        OffsetTracker::Slot slot = tracker.assign(l->elems[i].topic, l->elems[i].partition);
+        if (parts.size() <= slot) parts.resize(slot + 1);
+        Part& p = parts[slot];
+        p = Part{};
+        p.active = true;
+        p.topic_index = static_cast<uint32_t>(ti);
+        p.partition = l->elems[i].partition;
+        p.stop_high = high[i];
+        p.finished = finished[i];
+        by_key[part_key(p.topic_index, p.partition)] = slot;
+        if (paused_all || p.finished) to_pause.push_back(slot);
+      }
+    }
+    rd_kafka_error_t* error = nullptr;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (cooperative) error = rd_kafka_incremental_assign(rk, l);
+    else err = rd_kafka_assign(rk, l);
+    if (error) {
+      set_error(std::string("kafka: assign: ") + rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    } else if (err) {
+      set_error(std::string("kafka: assign: ") + rd_kafka_err2str(err));
+    }
+    pause_parts(to_pause, true);
+    std::vector<KafkaTopicPartition> tps = to_vector(l);
+    rd_kafka_topic_partition_list_destroy(l);
+    log("kafka: assigned " + std::to_string(tps.size()) + " partition(s)");
+    if (self->listener_) self->listener_->on_assigned(tps);
+  }
+
+  void on_revoke(rd_kafka_topic_partition_list_t* partitions, bool cooperative, bool lost) {
+    std::vector<OffsetTracker::Slot> slots;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      int ti = topic_index_of(partitions->elems[i].topic);
+      if (ti < 0) continue;
+      OffsetTracker::Slot s = slot_of(static_cast<uint32_t>(ti), partitions->elems[i].partition);
+      if (s == OffsetTracker::kNoSlot) continue;
+      slots.push_back(s);
+      drop_gathered(parts[s]);  // not handed out: the next owner reads them
+    }
+    std::vector<KafkaTopicPartition> tps = to_vector(partitions);
+    if (self->listener_) self->listener_->on_revoking(tps, lost);
+    if (!lost) {
+      if (config.revoke_drain_timeout_ms > 0) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.revoke_drain_timeout_ms);
+        while (std::chrono::steady_clock::now() < deadline) {
+          uint64_t left = 0;
+          {
+            std::lock_guard lock(mu);
+            for (auto s : slots) left += tracker.outstanding(s);
+          }
+          if (!left) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      }
+      commit(true, &slots);
+    }
+    {
+      std::lock_guard lock(mu);
+      for (auto s : slots) {
+        Part& p = parts[s];
+        by_key.erase(part_key(p.topic_index, p.partition));
+        p.active = false;
+        tracker.revoke(s);
+      }
+    }
+    if (cooperative) {
+      if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions)) {
+        set_error(std::string("kafka: unassign: ") + rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      }
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+    log(std::string("kafka: ") + (lost ? "lost " : "revoked ") + std::to_string(tps.size()) + " partition(s)");
+    if (self->listener_) self->listener_->on_revoked(tps);
+  }
+
+  // ---------------------------------------------------------------- errors and statistics
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    auto* impl = static_cast<Impl*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char buf[512];
+      rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
+      impl->fail(std::string("kafka: fatal error: ") + rd_kafka_err2name(orig) + ": " + buf);
+      return;
+    }
+    impl->set_error(std::string("kafka: ") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
+                    reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) impl->set_state(KafkaConnectionState::Disconnected);
+  }
+
+  static int stats_cb(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+    static_cast<Impl*>(opaque)->on_stats(std::string_view(json, json_len));
+    return 0;  // librdkafka frees json
+  }
+
+  simdjson::dom::parser stats_parser;
+
+  void on_stats(std::string_view json) {
+    simdjson::dom::element doc;
+    if (stats_parser.parse(json.data(), json.size()).get(doc)) return;
+    bool up = false;
+    simdjson::dom::object brokers;
+    if (!doc["brokers"].get(brokers)) {
+      for (auto [name, b] : brokers) {
+        std::string_view source, state;
+        if (b["source"].get(source) || b["state"].get(state)) continue;
+        if (source == "internal" || source == "logical") continue;
+        if (state == "UP") up = true;
+      }
+    }
+    int64_t lag = -1;
+    simdjson::dom::object topics;
+    if (!doc["topics"].get(topics)) {
+      for (auto [tname, t] : topics) {
+        simdjson::dom::object ps;
+        if (t["partitions"].get(ps)) continue;
+        for (auto [pname, p] : ps) {
+          int64_t partition, l;
+          std::string_view fetch_state;
+          if (p["partition"].get(partition) || partition < 0) continue;
+          if (p["fetch_state"].get(fetch_state) || fetch_state == "none") continue;
+          if (p["consumer_lag"].get(l) || l < 0) continue;
+          lag = (lag < 0 ? 0 : lag) + l;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(mu);
+      counters.lag = lag;
+    }
+    set_state(up ? KafkaConnectionState::Connected
+                 : self->state_.load() == KafkaConnectionState::Connecting ? KafkaConnectionState::Connecting
+                                                                           : KafkaConnectionState::Disconnected);
+  }
+
+  // ---------------------------------------------------------------- poll
+  void on_message_error(rd_kafka_message_t* m) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (!m->rkt) return;
+      OffsetTracker::Slot s = slot_of_message(m);
+      if (s == OffsetTracker::kNoSlot) return;
+      Part& p = parts[s];
+      if (config.bounded() && p.stop_high >= 0 && m->offset >= p.stop_high) finish(s);
+      return;
+    }
+    std::string where;
+    if (m->rkt) where = std::string(" (") + rd_kafka_topic_name(m->rkt) + "[" + std::to_string(m->partition) + "])";
+    const char* detail = m->err ? rd_kafka_message_errstr(m) : "";
+    std::string msg = std::string("kafka: ") + rd_kafka_err2name(m->err) + where + ": " + detail;
+    switch (m->err) {
+      case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+      case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        fail(msg);
+        break;
+      default:
+        set_error(msg);  // e.g. an unknown topic: librdkafka keeps trying
+    }
+  }
+
+  // Copies one partition's gathered messages into a chunk and tracks them.
+  void build_chunk(OffsetTracker::Slot slot, std::vector<KafkaChunk>& out) {
+    Part& p = parts[slot];
+    std::vector<rd_kafka_message_t*>& msgs = p.gathered;
+    // Drop re-deliveries of offsets already handed out in this epoch.
+    size_t kept = 0;
+    uint64_t redelivered = 0;
+    int64_t last = p.last_offset;
+    for (auto* m : msgs) {
+      if (m->offset <= last) {
+        rd_kafka_message_destroy(m);
+        ++redelivered;
+        continue;
+      }
+      last = m->offset;
+      msgs[kept++] = m;
+    }
+    msgs.resize(kept);
+    if (msgs.empty()) {
+      std::lock_guard lock(mu);
+      counters.dropped += redelivered;
+      return;
+    }
+
+    KafkaChunk chunk;
+    chunk.topic_index = p.topic_index;
+    chunk.partition = p.partition;
+    chunk.meta.resize(msgs.size());
+    scratch.clear();
+    size_t payload_bytes = 0;
+    uint64_t tombstones = 0, oversize = 0, bytes = 0;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      rd_kafka_message_t* m = msgs[i];
+      KafkaMessageMeta& mm = chunk.meta[i];
+      rd_kafka_timestamp_type_t tstype;
+      mm.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+      if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) mm.timestamp_ms = -1;
+      if (!m->payload) {
+        mm.kind = KafkaPayloadKind::Tombstone;
+        payload_bytes += kTombstoneFrame.size();
+        ++tombstones;
+      } else {
+        mm.payload_size = static_cast<uint32_t>(m->len);
+        if (m->len > config.max_record_bytes) {
+          mm.kind = KafkaPayloadKind::Oversize;
+          ++oversize;
+        }
+        payload_bytes += m->len;
+        bytes += m->len;
+      }
+      if (config.with_key && m->key) {
+        mm.key_null = false;
+        mm.key_begin = static_cast<uint32_t>(scratch.size());
+        std::string_view k(static_cast<const char*>(m->key), m->key_len);
+        if (is_valid_utf8(k)) scratch.append(k);
+        else append_utf8_sanitized(scratch, k);
+        mm.key_size = static_cast<uint32_t>(scratch.size() - mm.key_begin);
+      }
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (config.with_headers && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs &&
+          rd_kafka_header_cnt(hdrs) > 0) {
+        mm.has_headers = true;
+        mm.headers_begin = static_cast<uint32_t>(scratch.size());
+        scratch.push_back('{');
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &value, &size); ++h) {
+          if (h) scratch.push_back(',');
+          append_json_string(scratch, name);
+          scratch.push_back(':');
+          if (value) append_json_string(scratch, std::string_view(static_cast<const char*>(value), size));
+          else scratch.append("null");
+        }
+        scratch.push_back('}');
+        mm.headers_size = static_cast<uint32_t>(scratch.size() - mm.headers_begin);
+      }
+    }
+    const std::string& topic = config.topics[p.topic_index];
+    size_t total = payload_bytes + scratch.size() + topic.size();
+    auto input = InputChunk::allocate(total);
+    input->source_file = config.source_file_base + p.topic_index;
+    input->partition = p.partition;
+    input->frames.resize(msgs.size());
+    char* data = input->mutable_data();
+    size_t at = 0;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      rd_kafka_message_t* m = msgs[i];
+      std::string_view bytes_of = m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len)
+                                             : kTombstoneFrame;
+      if (!bytes_of.empty()) std::memcpy(data + at, bytes_of.data(), bytes_of.size());
+      input->frames[i] = InputChunk::Frame{at, static_cast<uint32_t>(bytes_of.size()),
+                                           static_cast<uint64_t>(m->offset)};
+      at += bytes_of.size();
+    }
+    // Keys and headers follow the payloads; rebase their positions.
+    if (!scratch.empty()) std::memcpy(data + at, scratch.data(), scratch.size());
+    for (KafkaMessageMeta& mm : chunk.meta) {
+      mm.key_begin += static_cast<uint32_t>(at);
+      mm.headers_begin += static_cast<uint32_t>(at);
+    }
+    at += scratch.size();
+    std::memcpy(data + at, topic.data(), topic.size());
+    chunk.topic_begin = static_cast<uint32_t>(at);
+    chunk.topic_size = static_cast<uint32_t>(topic.size());
+    chunk.input = std::move(input);
+
+    {
+      std::lock_guard lock(mu);
+      for (size_t i = 0; i < msgs.size(); ++i) {
+        Ticket t = tracker.track(slot, msgs[i]->offset);
+        if (i == 0) chunk.first = t;
+      }
+      counters.messages += msgs.size();
+      counters.bytes += bytes;
+      counters.tombstones += tombstones;
+      counters.oversize += oversize;
+      counters.dropped += redelivered;
+      ++counters.chunks;
+    }
+    p.last_offset = msgs.back()->offset;
+    for (auto* m : msgs) rd_kafka_message_destroy(m);
+    msgs.clear();
+    out.push_back(std::move(chunk));
+  }
+
+  KafkaPollStatus poll(std::vector<KafkaChunk>& out, int timeout_ms) {
+    if (self->state_.load() == KafkaConnectionState::Failed) return KafkaPollStatus::Failed;
+    if (closed || !rk) {
+      if (self->error_.empty()) self->error_ = "kafka: the source is closed";
+      return KafkaPollStatus::Failed;
+    }
+    size_t n = 0, bytes = 0;
+    int wait = timeout_ms;
+    uint64_t dropped = 0;
+    while (n < config.max_poll_records && bytes < config.max_poll_bytes) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, wait);
+      if (self->state_.load() == KafkaConnectionState::Failed) {
+        if (m) rd_kafka_message_destroy(m);
+        break;
+      }
+      if (!m) break;
+      wait = 0;
+      if (m->err) {
+        on_message_error(m);
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      OffsetTracker::Slot s = slot_of_message(m);
+      if (s == OffsetTracker::kNoSlot || parts[s].finished) {
+        rd_kafka_message_destroy(m);
+        ++dropped;
+        continue;
+      }
+      Part& p = parts[s];
+      if (config.stop_timestamp_ms) {
+        int64_t ts = rd_kafka_message_timestamp(m, nullptr);
+        if (ts >= *config.stop_timestamp_ms) {  // passed the stop time: not handed out
+          rd_kafka_message_destroy(m);
+          ++dropped;
+          finish(s);
+          continue;
+        }
+      }
+      if (p.gathered.empty()) gathering.push_back(s);
+      p.gathered.push_back(m);
+      ++n;
+      bytes += m->len;
+      if (config.bounded() && p.stop_high >= 0 && m->offset + 1 >= p.stop_high) finish(s);
+    }
+    if (dropped) {
+      std::lock_guard lock(mu);
+      counters.dropped += dropped;
+    }
+    for (auto s : gathering)
+      if (parts[s].active && !parts[s].gathered.empty()) build_chunk(s, out);
+    gathering.clear();
+    if (self->state_.load() == KafkaConnectionState::Failed) return KafkaPollStatus::Failed;
+    if (config.bounded() && n == 0 && all_finished()) return KafkaPollStatus::Finished;
+    return KafkaPollStatus::Ok;
+  }
+
+  bool all_finished() const {
+    std::lock_guard lock(mu);
+    if (by_key.empty()) return false;
+    for (const auto& [k, s] : by_key)
+      if (!parts[s].finished) return false;
+    return true;
+  }
+};
+
+// ---------------------------------------------------------------- KafkaSource
+
+KafkaSource::KafkaSource(const KafkaSourceConfig& config) : config_(config) {}
+
+KafkaSource::~KafkaSource() { close(); }
+
+std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceConfig& config, std::string* error) {
+  std::unique_ptr<KafkaSource> src(new KafkaSource(config));
+  src->impl_ = std::make_unique<Impl>(src.get());
+  Impl* impl = src->impl_.get();
+  auto fail = [&](std::string e) {
+    if (error) *error = std::move(e);
+    return nullptr;
+  };
+  if (config.topics.empty()) return fail("kafka: no topic to consume");
+
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (const auto& [k, v] : librdkafka_properties(config)) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return fail("kafka property '" + k + "': " + err);
+    }
+  }
+  rd_kafka_conf_set_opaque(conf, impl);
+  rd_kafka_conf_set_rebalance_cb(conf, &Impl::rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf, &Impl::error_cb);
+  rd_kafka_conf_set_stats_cb(conf, &Impl::stats_cb);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return fail(std::string("kafka: cannot create the consumer: ") + err);
+  }
+  impl->rk = rk;
+  // Errors, statistics and rebalances are all served by consumer_poll.
+  rd_kafka_poll_set_consumer(rk);
+  impl->consumer_queue = rd_kafka_queue_get_consumer(rk);
+
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size()));
+  for (const auto& t : config.topics) rd_kafka_topic_partition_list_add(topics, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e) {
+    impl->closed = true;
+    return fail(std::string("kafka: subscribe: ") + rd_kafka_err2str(e));
+  }
+  return src;
+}
+
+KafkaPollStatus KafkaSource::poll(std::vector<KafkaChunk>& out, int timeout_ms) {
+  return impl_->poll(out, timeout_ms);
+}
+
+Ticket KafkaSource::ticket_for(const SourcePosition& pos) const {
+  if (pos.source_file < config_.source_file_base) return {};
+  uint32_t ti = pos.source_file - config_.source_file_base;
+  std::lock_guard lock(impl_->mu);
+  OffsetTracker::Slot s = impl_->slot_of(ti, pos.partition);
+  if (s == OffsetTracker::kNoSlot) return {};
+  return impl_->tracker.lookup(s, static_cast<int64_t>(pos.line_or_offset));
+}
+
+void KafkaSource::retain(Ticket t, uint32_t n) {
+  std::lock_guard lock(impl_->mu);
+  impl_->tracker.retain(t, n);
+}
+
+AckResult KafkaSource::release(Ticket t, uint32_t n) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->tracker.release(t, n);
+}
+
+void KafkaSource::release(std::span<const Ticket> tickets) {
+  std::lock_guard lock(impl_->mu);
+  for (const Ticket& t : tickets) impl_->tracker.release(t);
+}
+
+bool KafkaSource::commit(bool sync) {
+  if (impl_->closed) return false;
+  return impl_->commit(sync, nullptr);
+}
+
+namespace {
+template <typename F>
+void for_each_slot(const KafkaSourceConfig& config, const std::vector<KafkaTopicPartition>& tps, F&& f) {
+  for (const auto& tp : tps)
+    for (size_t i = 0; i < config.topics.size(); ++i)
+      if (config.topics[i] == tp.topic) f(static_cast<uint32_t>(i), tp.partition);
+}
+}  // namespace
+
+void KafkaSource::pause(const std::vector<KafkaTopicPartition>& partitions) {
+  if (impl_->closed) return;
+  std::vector<OffsetTracker::Slot> slots;
+  for_each_slot(config_, partitions, [&](uint32_t ti, int32_t p) {
+    OffsetTracker::Slot s = impl_->slot_of(ti, p);
+    if (s == OffsetTracker::kNoSlot) return;
+    impl_->parts[s].user_paused = true;
+    if (!impl_->parts[s].paused) slots.push_back(s);
+  });
+  impl_->pause_parts(slots, true);
+}
+
+void KafkaSource::resume(const std::vector<KafkaTopicPartition>& partitions) {
+  if (impl_->closed) return;
+  std::vector<OffsetTracker::Slot> slots;
+  for_each_slot(config_, partitions, [&](uint32_t ti, int32_t p) {
+    OffsetTracker::Slot s = impl_->slot_of(ti, p);
+    if (s == OffsetTracker::kNoSlot) return;
+    Impl::Part& part = impl_->parts[s];
+    part.user_paused = false;
+    if (part.paused && !part.finished && !impl_->paused_all) slots.push_back(s);
+  });
+  impl_->pause_parts(slots, false);
+}
+
+void KafkaSource::pause_all() {
+  if (impl_->closed) return;
+  std::vector<OffsetTracker::Slot> slots;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->paused_all = true;
+    for (const auto& [k, s] : impl_->by_key)
+      if (!impl_->parts[s].paused) slots.push_back(s);
+  }
+  impl_->pause_parts(slots, true);
+}
+
+void KafkaSource::resume_all() {
+  if (impl_->closed) return;
+  std::vector<OffsetTracker::Slot> slots;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->paused_all = false;
+    for (const auto& [k, s] : impl_->by_key) {
+      Impl::Part& p = impl_->parts[s];
+      p.user_paused = false;
+      if (p.paused && !p.finished) slots.push_back(s);
+    }
+  }
+  impl_->pause_parts(slots, false);
+}
+
+void KafkaSource::close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  if (impl_->rk) {
+    if (state() != KafkaConnectionState::Failed) impl_->commit(true, nullptr);
+    // Leaving the group revokes the assignment through rebalance_cb (which
+    // commits again, finding nothing new, and drops the tracking).
+    rd_kafka_consumer_close(impl_->rk);
+  }
+  impl_->destroy();
+}
+
+std::vector<KafkaTopicPartition> KafkaSource::assignment() const {
+  std::vector<KafkaTopicPartition> out;
+  std::lock_guard lock(impl_->mu);
+  for (const auto& [k, s] : impl_->by_key)
+    out.push_back({config_.topics[impl_->parts[s].topic_index], impl_->parts[s].partition});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition;
+  });
+  return out;
+}
+
+int64_t KafkaSource::committable(const KafkaTopicPartition& tp) const {
+  std::lock_guard lock(impl_->mu);
+  OffsetTracker::Slot s = impl_->tracker.find(tp.topic, tp.partition);
+  auto c = impl_->tracker.committable(s);
+  return c ? *c : -1;
+}
+
+KafkaSourceStats KafkaSource::stats() const {
+  std::lock_guard lock(impl_->mu);
+  KafkaSourceStats s = impl_->counters;
+  s.state = state();
+  s.assigned = static_cast<uint32_t>(impl_->by_key.size());
+  s.paused = s.finished = 0;
+  for (const auto& [k, slot] : impl_->by_key) {
+    s.paused += impl_->parts[slot].paused;
+    s.finished += impl_->parts[slot].finished;
+  }
+  s.outstanding = impl_->tracker.outstanding();
+  s.tracker = impl_->tracker.stats();
+  return s;
+}
+
+std::vector<SourceDescriptor> KafkaSource::descriptors() const {
+  std::vector<SourceDescriptor> out;
+  for (const auto& t : config_.topics) out.push_back({config_.source_name, t});
+  return out;
+}
+
+}  // namespace pipec

@@ -1,0 +1,246 @@
+// connector = 'kafka': a consumer-group member (librdkafka high-level consumer,
+// cooperative-sticky by default) that hands out messages as framed
+// InputChunks and commits offsets only once the records are complete.
+//
+// ---------------------------------------------------------------- the flow
+//
+//   source.poll(chunks, 100)            one KafkaChunk per partition per call:
+//                                       chunk.input->frames = one frame per
+//                                       message {begin, size, offset},
+//                                       chunk.input->partition set; every
+//                                       message is tracked (pending = 1)
+//   decoder.decode(chunk.input, ...)    rows and DecodeErrors carry
+//                                       SourcePosition{source_file, partition, offset}
+//   chunk.fill_metadata(batch, ...)     METADATA FROM 'key'|'topic'|...
+//   t = chunk.ticket_for(offset)        resolve tickets BEFORE the next poll()
+//   source.retain(t, n - 1)             a record that became n > 1 documents
+//   source.release(t)                   per document acknowledged by the sink,
+//                                       per record dead-lettered (after the
+//                                       dead-letter write is durable), once
+//                                       for a filtered / dropped record
+//   source.commit(false)                every ~1 s: commits each partition's
+//                                       low-water mark (async)
+//   source.close()                      final synchronous commit, leaves the group
+//
+// Poison messages never stop a partition: a message whose payload is larger
+// than max_record_bytes is copied whole and framed with its true size (the
+// decoder rejects it: RecordTooLarge, "record of N bytes exceeds ..."); a null
+// payload (tombstone) is framed as the 4 bytes `null` (the decoder rejects it:
+// NotAnObject, "expected a JSON object at the top level, got null"). Both
+// keep their coordinates and are flagged in KafkaMessageMeta::kind. The
+// executor dead-letters them like any decode error and releases their ticket.
+//
+// ---------------------------------------------------------------- threads
+//
+// poll(), pause*(), resume*(), ticket_for(), close() and the rebalance
+// listener's calls happen on one thread (the "source thread"; rebalances run
+// inside poll()). retain(), release(), commit(), stats() are thread-safe, so
+// sink threads may release tickets directly.
+//
+// poll() must be called at least every max.poll.interval.ms (librdkafka
+// default 300 s) or the member leaves the group. For backpressure, pause()
+// the partitions and keep polling: a paused partition hands out nothing.
+//
+// ---------------------------------------------------------------- rebalances
+//
+// Assignment: tracking starts for the new partitions (a new epoch); with
+// scan.startup.mode 'timestamp' partitions without a committed offset start at
+// the first offset at or after the timestamp. Partitions of a pause_all() stay
+// paused. Revocation (cooperative: only the partitions that move): nothing
+// more is handed out for them; listener->on_revoking(); optionally wait
+// revoke_drain_timeout_ms for their in-flight records; commit what is complete
+// for them synchronously; drop their tracking (their tickets become stale, so
+// late releases are ignored); listener->on_revoked(). Lost partitions
+// (session timeout) are dropped without a commit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/delivery/offset_tracker.h"
+#include "runtime/sources/kafka/kafka_config.h"
+#include "runtime/vector/batch.h"
+#include "runtime/vector/input_chunk.h"
+#include "runtime/vector/source_position.h"
+
+namespace pipec {
+
+struct KafkaTopicPartition {
+  std::string topic;
+  int32_t partition = -1;
+  friend bool operator==(const KafkaTopicPartition&, const KafkaTopicPartition&) = default;
+};
+
+enum class KafkaPayloadKind : uint8_t {
+  Normal,
+  Tombstone,  // null payload; framed as `null`
+  Oversize,   // payload larger than max_record_bytes; framed whole
+};
+
+// Per message, aligned with the chunk's frames. Key and headers live in the
+// chunk's own memory (after the payloads), so StringRefs to them stay valid
+// while a batch retains the chunk.
+struct KafkaMessageMeta {
+  int64_t timestamp_ms = -1;      // -1: the message has none
+  uint32_t payload_size = 0;      // bytes of the real payload (0 for tombstones)
+  uint32_t key_begin = 0, key_size = 0;
+  uint32_t headers_begin = 0, headers_size = 0;
+  bool key_null = true;           // no key (or with_key off)
+  bool has_headers = false;       // headers_* valid (with_headers on)
+  KafkaPayloadKind kind = KafkaPayloadKind::Normal;
+};
+
+enum class KafkaMetadataField : uint8_t { Key, Topic, Partition, Offset, Timestamp, Headers };
+// 'key', 'topic', 'partition', 'offset', 'timestamp', 'headers'.
+bool kafka_metadata_field(std::string_view key, KafkaMetadataField* out);
+
+struct KafkaMetadataColumn {
+  uint32_t column;  // batch column index (an `external` DecodeField)
+  KafkaMetadataField field;
+};
+
+// Messages of one partition from one poll(), in offset order.
+struct KafkaChunk {
+  std::shared_ptr<InputChunk> input;   // frames[i] <-> meta[i]
+  std::vector<KafkaMessageMeta> meta;
+  uint32_t topic_index = 0;            // index into config.topics
+  int32_t partition = -1;
+  Ticket first;                        // frames[i]'s ticket: {first.slot, first.epoch, first.seq + i}
+  uint32_t topic_begin = 0, topic_size = 0;  // the topic name, in input's memory
+
+  size_t size() const { return meta.size(); }
+  std::string_view topic() const { return {input->data() + topic_begin, topic_size}; }
+  Ticket ticket(size_t frame) const { return Ticket{first.slot, first.epoch, first.seq + frame}; }
+  // The frame holding `offset` (binary search), or size() when none does.
+  size_t frame_of(uint64_t offset) const;
+  // An invalid ticket when no frame holds `offset`.
+  Ticket ticket_for(uint64_t offset) const;
+  std::string_view key(size_t frame) const;          // empty when null
+  std::string_view headers_json(size_t frame) const;  // "{}" when none / not requested
+  SourcePosition position(size_t frame) const {
+    return SourcePosition{input->source_file, partition, input->frames[frame].offset};
+  }
+
+  // Fills metadata columns of batch rows [from, to), which must have been
+  // decoded from this chunk (in order, as the decoder appends them). Key and
+  // headers are zero-copy StringRefs into the chunk (the decoder made the
+  // batch retain it); a null key or missing timestamp is NULL.
+  void fill_metadata(Batch& batch, uint32_t from, uint32_t to,
+                     std::span<const KafkaMetadataColumn> columns) const;
+};
+
+enum class KafkaConnectionState : uint8_t {
+  Connecting,    // no broker seen up yet
+  Connected,     // at least one broker connection up
+  Disconnected,  // all brokers down; librdkafka keeps reconnecting
+  Failed,        // fatal error (see error()); the source is unusable
+};
+const char* kafka_connection_state_name(KafkaConnectionState s);
+
+enum class KafkaPollStatus : uint8_t {
+  Ok,        // zero or more chunks appended
+  Finished,  // bounded run: every assigned partition is finished (nothing appended)
+  Failed,    // fatal error: see error()
+};
+
+struct KafkaSourceStats {
+  KafkaConnectionState state = KafkaConnectionState::Connecting;
+  uint64_t messages = 0;         // handed out
+  uint64_t bytes = 0;            // payload bytes handed out
+  uint64_t chunks = 0;
+  uint64_t tombstones = 0;
+  uint64_t oversize = 0;
+  uint64_t dropped = 0;          // fetched but not handed out (revoked, stopped, re-delivered)
+  uint64_t commits = 0;          // partition offsets confirmed by the broker
+  uint64_t commit_failures = 0;  // partition offsets the broker did not take
+  uint64_t rebalances = 0;
+  uint32_t assigned = 0;         // partitions assigned now
+  uint32_t paused = 0;           // of which paused
+  uint32_t finished = 0;         // of which finished (bounded runs)
+  uint64_t outstanding = 0;      // records handed out and not complete
+  int64_t lag = -1;              // sum of consumer lag (high watermark - committed), -1 unknown
+  std::string last_error;        // latest non-fatal error (connection, commit, ...)
+  OffsetTrackerStats tracker;
+};
+
+// Called on the source thread, inside poll() / close().
+class KafkaRebalanceListener {
+ public:
+  virtual ~KafkaRebalanceListener() = default;
+  virtual void on_assigned(const std::vector<KafkaTopicPartition>& partitions) {}
+  // Before the final commit of partitions being revoked: a chance to flush
+  // the sink and release their in-flight records. `lost`: no commit follows.
+  virtual void on_revoking(const std::vector<KafkaTopicPartition>& partitions, bool lost) {}
+  virtual void on_revoked(const std::vector<KafkaTopicPartition>& partitions) {}
+};
+
+class KafkaSource {
+ public:
+  // Creates the consumer and subscribes; connecting happens in the
+  // background. Null with *error when the configuration is rejected.
+  static std::unique_ptr<KafkaSource> open(const KafkaSourceConfig& config, std::string* error);
+  ~KafkaSource();  // close() if not closed
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  // Waits up to timeout_ms for messages, then gathers what is ready (up to
+  // max_poll_records / max_poll_bytes) into one chunk per partition, appended
+  // to `out`. Serves rebalances, commit results and statistics.
+  KafkaPollStatus poll(std::vector<KafkaChunk>& out, int timeout_ms);
+
+  // Ticket of a row or dead letter decoded from a chunk of the current
+  // assignment; an invalid ticket when unknown. Same as chunk.ticket_for.
+  Ticket ticket_for(const SourcePosition& pos) const;
+
+  void retain(Ticket t, uint32_t n);
+  AckResult release(Ticket t, uint32_t n = 1);
+  void release(std::span<const Ticket> tickets);
+
+  // Commits every partition whose low-water mark moved. async: results are
+  // applied in a later poll(); sync: waits (up to sync_timeout_ms). Returns
+  // false when a sync commit failed (see stats().last_error).
+  bool commit(bool sync);
+
+  // Backpressure (rd_kafka_pause_partitions). pause_all() also pauses
+  // partitions assigned later, until resume_all(). Finished partitions of a
+  // bounded run stay paused.
+  void pause(const std::vector<KafkaTopicPartition>& partitions);
+  void resume(const std::vector<KafkaTopicPartition>& partitions);
+  void pause_all();
+  void resume_all();
+
+  // Final synchronous commit, leave the group (revocation runs the
+  // listener), destroy the consumer. Idempotent.
+  void close();
+
+  void set_rebalance_listener(KafkaRebalanceListener* listener) { listener_ = listener; }
+  std::vector<KafkaTopicPartition> assignment() const;
+  // The tracker's committable offset of a partition, or -1.
+  int64_t committable(const KafkaTopicPartition& tp) const;
+  KafkaSourceStats stats() const;
+  KafkaConnectionState state() const { return state_.load(std::memory_order_relaxed); }
+  const std::string& error() const { return error_; }
+  const KafkaSourceConfig& config() const { return config_; }
+  // One descriptor per topic, for SourcePosition::source_file
+  // (config.source_file_base + topic index).
+  std::vector<SourceDescriptor> descriptors() const;
+
+ private:
+  struct Impl;
+  explicit KafkaSource(const KafkaSourceConfig& config);
+
+  KafkaSourceConfig config_;
+  std::unique_ptr<Impl> impl_;
+  KafkaRebalanceListener* listener_ = nullptr;
+  std::atomic<KafkaConnectionState> state_{KafkaConnectionState::Connecting};
+  std::string error_;
+};
+
+}  // namespace pipec
