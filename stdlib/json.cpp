@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "runtime/common/json_writer.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 #include "stdlib/cache.h"
 #include "stdlib/catalogue.h"
 #include "stdlib/validation.h"

@@ -1,6 +1,6 @@
 // Time functions on TIMESTAMP (int64 milliseconds since the Unix epoch, UTC).
 // Calendar arithmetic is proleptic Gregorian (H. Hinnant's civil/days
-// algorithms in runtime/vector/timestamp.h): no gmtime, no locale, no time
+// algorithms in runtime/common/timestamp.h): no gmtime, no locale, no time
 // zone database, so results are identical on every machine. Instants before
 // 1970 are floored (date_trunc(day, -1 ms) is 1969-12-31).
 //
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 #include "stdlib/cache.h"
 #include "stdlib/catalogue.h"
 #include "stdlib/validation.h"
@@ -44,15 +44,7 @@ int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
 
 // Year of a day number (days since 1970-01-01), without going through
 // milliseconds (which could overflow for extreme days).
-int64_t year_from_days(int64_t days) {
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  return yoe + era * 400 + (mp >= 10);
-}
+int64_t year_from_days(int64_t days) { return civil_from_days(days).year; }
 
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

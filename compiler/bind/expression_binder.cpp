@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 #include "stdlib/validation.h"
 
 namespace pipec {
@@ -161,7 +161,8 @@ std::optional<int64_t> interval_millis(const ast::Expr& e, DiagnosticEngine& dia
   const std::string& text = e.literal_text;
   auto r = std::from_chars(text.data(), text.data() + text.size(), amount);
   if (r.ec != std::errc() || r.ptr != text.data() + text.size()) {
-    diags.report(DiagKind::InvalidLiteral, e.span, "INTERVAL", text);
+    auto& d = diags.report(DiagKind::InvalidLiteral, e.span, "INTERVAL", text);
+    d.hint = "the amount is a whole number: INTERVAL '5' " + (e.interval_unit.empty() ? "MINUTE" : e.interval_unit);
     return std::nullopt;
   }
   std::string unit = lower(e.interval_unit);
@@ -174,9 +175,11 @@ std::optional<int64_t> interval_millis(const ast::Expr& e, DiagnosticEngine& dia
   else if (unit == "day") factor = 86'400'000;
   else if (unit == "week") factor = 7 * 86'400'000LL;
   if (factor == 0) {
-    auto& d = diags.report(DiagKind::InvalidLiteral, e.unit_span.valid ? e.unit_span : e.span, "INTERVAL unit",
+    auto& d = diags.report(DiagKind::InvalidLiteral, e.unit_span.valid ? e.unit_span : e.span, "INTERVAL",
                            e.interval_unit);
-    d.hint = "use MILLISECOND, SECOND, MINUTE, HOUR, DAY or WEEK";
+    std::string m = closest_match(e.interval_unit, {"MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK"});
+    d.hint = m.empty() ? "'" + e.interval_unit + "' is not a unit: use MILLISECOND, SECOND, MINUTE, HOUR, DAY or WEEK"
+                       : "did you mean '" + m + "'?";
     return std::nullopt;
   }
   int64_t ms;
@@ -809,7 +812,9 @@ BoundExprPtr ExpressionBinder::call(const ScalarFunction& fn, std::vector<BoundE
 BoundExprPtr ExpressionBinder::bind_aggregate(const Expr& e) {
   std::string name = lower(e.name);
   if (!aggregates) {
-    diags_.report(DiagKind::AggregateNotAllowed, e.span, name, clause_);
+    auto& d = diags_.report(DiagKind::AggregateNotAllowed, e.span, name, clause_);
+    if (clause_ == "WHERE") d.hint = "filter on aggregates with HAVING";
+    else if (clause_ == "SELECT") d.hint = "aggregate over a window: GROUP BY key, TUMBLE(ts, INTERVAL '1' MINUTE)";
     return nullptr;
   }
   if (inside_aggregate_) {

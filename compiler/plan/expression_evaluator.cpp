@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 namespace pipec {
 

@@ -3,23 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "runtime/common/timestamp.h"
+
 namespace pipec {
 
 namespace {
-// Civil date from days since the epoch (H. Hinnant).
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
 void pad(std::string& out, int64_t v, int width) {
   std::string s = std::to_string(v < 0 ? -v : v);
   if (v < 0) out.push_back('-');
@@ -81,12 +69,7 @@ void IndexPattern::render(const int64_t* ts, std::string& out) const {
       out += part.text;
       continue;
     }
-    int64_t ms = ts[k++];
-    int64_t days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
-    int64_t rem = ms - days * 86'400'000;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, y, m, d);
+    CivilTime t = civil_from_millis(ts[k++]);
     const std::string& f = part.text;
     for (size_t i = 0; i < f.size();) {
       auto run = [&](char c) {
@@ -97,12 +80,12 @@ void IndexPattern::render(const int64_t* ts, std::string& out) const {
       char c = f[i];
       size_t n = run(c);
       switch (c) {
-        case 'y': pad(out, y, static_cast<int>(n)); break;
-        case 'M': pad(out, m, static_cast<int>(n)); break;
-        case 'd': pad(out, d, static_cast<int>(n)); break;
-        case 'H': pad(out, rem / 3'600'000, static_cast<int>(n)); break;
-        case 'm': pad(out, rem / 60'000 % 60, static_cast<int>(n)); break;
-        case 's': pad(out, rem / 1000 % 60, static_cast<int>(n)); break;
+        case 'y': pad(out, t.year, static_cast<int>(n)); break;
+        case 'M': pad(out, t.month, static_cast<int>(n)); break;
+        case 'd': pad(out, t.day, static_cast<int>(n)); break;
+        case 'H': pad(out, t.hour, static_cast<int>(n)); break;
+        case 'm': pad(out, t.minute, static_cast<int>(n)); break;
+        case 's': pad(out, t.second, static_cast<int>(n)); break;
         default: out.append(n, c); break;
       }
       i += n;

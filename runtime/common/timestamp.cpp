@@ -1,4 +1,4 @@
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 #include <charconv>
 
@@ -9,6 +9,20 @@ int days_in_month(int64_t year, int month) {
   return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
 }
 
+CivilDate civil_from_days(int64_t days) {
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  CivilDate d;
+  d.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  d.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  d.year = yoe + era * 400 + (d.month <= 2);
+  return d;
+}
+
 CivilTime civil_from_millis(int64_t millis) {
   // Floor division so instants before 1970 land on the right day.
   int64_t days = millis / kMillisPerDay;
@@ -17,16 +31,11 @@ CivilTime civil_from_millis(int64_t millis) {
     rem += kMillisPerDay;
     --days;
   }
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
+  CivilDate date = civil_from_days(days);
   CivilTime t;
-  t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  t.year = yoe + era * 400 + (t.month <= 2);
+  t.day = date.day;
+  t.month = date.month;
+  t.year = date.year;
   t.hour = static_cast<int>(rem / 3'600'000);
   t.minute = static_cast<int>(rem / 60'000 % 60);
   t.second = static_cast<int>(rem / 1000 % 60);

@@ -36,6 +36,14 @@ constexpr int64_t days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+// The proleptic Gregorian date of a day number (days since 1970-01-01).
+struct CivilDate {
+  int64_t year;
+  int month;  // 1..12
+  int day;    // 1..31
+};
+CivilDate civil_from_days(int64_t days);
+
 CivilTime civil_from_millis(int64_t millis);
 
 // Parses an ISO-8601 / RFC 3339 timestamp into UTC epoch milliseconds.

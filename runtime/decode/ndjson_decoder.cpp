@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "runtime/decode/utf8.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 namespace pipec {
 

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 namespace pipec {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "runtime/decode/utf8.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 namespace pipec {
 

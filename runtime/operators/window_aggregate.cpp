@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "runtime/interpret/value_io.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 namespace pipec {
 

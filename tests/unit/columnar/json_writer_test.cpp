@@ -5,7 +5,7 @@
 #include <string>
 
 #include "runtime/encode/json_writer.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 using namespace pipec;
 

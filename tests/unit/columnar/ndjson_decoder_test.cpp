@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "runtime/decode/ndjson_decoder.h"
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 
 using namespace pipec;
 

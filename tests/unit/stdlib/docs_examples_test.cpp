@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-#include "runtime/vector/timestamp.h"
+#include "runtime/common/timestamp.h"
 #include "tests/unit/stdlib/stdlib_test_util.h"
 
 using namespace pipec;

@@ -51,7 +51,7 @@ TEST_CASE("round on DOUBLE: half away from zero, on the decimal digits") {
   CHECK(eval("round", {D(0.005), I(2)}) == "0.01");
   CHECK(eval("round", {D(0.6), I(0)}) == "1.0");
   CHECK(eval("round", {D(123.0), I(-5)}) == "0.0");
-  CHECK(eval("round", {D(51234.0), I(-5)}) == "1e+05");
+  CHECK(eval("round", {D(51234.0), I(-5)}) == "100000.0");
   CHECK(eval("round", {D(1e-300), I(400)}) == "1e-300");
   CHECK(eval("round", {D(5e-324), I(323)}) == "1e-323");  // 0.5e-323 rounds up
   CHECK(eval("round", {D(4e-324), I(323)}) == "1e-323");  // 4e-324 is the same double as 5e-324
