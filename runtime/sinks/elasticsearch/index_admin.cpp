@@ -1,0 +1,216 @@
+#include "runtime/sinks/elasticsearch/index_admin.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "runtime/common/json_writer.h"
+#include "runtime/sinks/elasticsearch/bulk_response.h"
+
+namespace pipec::es {
+
+namespace {
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+simdjson::dom::element parse_json(simdjson::dom::parser& parser, const std::string& body, std::string_view what) {
+  simdjson::dom::element root;
+  if (auto err = parser.parse(body).get(root))
+    throw EsAdminError(fmt::format("{}: unreadable answer ({})", what, simdjson::error_message(err)), 200, "", body.substr(0, 200));
+  return root;
+}
+
+std::string settings_json(const IndexSettings& s) {
+  std::string out = fmt::format(R"({{"number_of_shards":{},"number_of_replicas":{})", s.shards, s.replicas);
+  if (!s.refresh_interval.empty()) out += ",\"refresh_interval\":" + json_quote(s.refresh_interval);
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string strict_mappings(std::string_view mappings_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(mappings_json.data(), mappings_json.size()).get(obj))
+    throw std::invalid_argument("index mapping: not a JSON object");
+  for (auto field : obj)
+    if (field.key == "dynamic") return std::string(mappings_json);
+  std::string out = "{\"dynamic\":\"strict\"";
+  if (obj.size() > 0) out += ",";
+  size_t open = mappings_json.find('{');
+  out.append(mappings_json.substr(open + 1));
+  return out;
+}
+
+IndexAdmin::IndexAdmin(const EsConfig& config) : http_(config) {}
+
+HttpResponse IndexAdmin::call(std::string_view method, std::string_view path, std::string_view body,
+                              std::initializer_list<int> also_ok) {
+  HttpResponse r = http_.request(method, path, body);
+  std::string what = fmt::format("{} {}", method, path);
+  if (r.status == 0) throw EsAdminError(fmt::format("{}: {}", what, r.transport_error), 0, "", r.transport_error);
+  bool ok = (r.status >= 200 && r.status < 300) ||
+            std::find(also_ok.begin(), also_ok.end(), static_cast<int>(r.status)) != also_ok.end();
+  if (!ok) {
+    BulkResponseParser parser;
+    EsError e = parser.parse_error(static_cast<int>(r.status), r.body);
+    throw EsAdminError(fmt::format("{}: {}", what, e.describe()), e.status, e.type, e.reason);
+  }
+  return r;
+}
+
+bool IndexAdmin::index_exists(std::string_view index) {
+  return call("HEAD", "/" + url_encode(index), {}, {404}).status != 404;
+}
+
+void IndexAdmin::create_index(std::string_view index, const IndexSettings& settings, std::string_view mappings_json,
+                              bool ignore_existing) {
+  std::string body = fmt::format(R"({{"settings":{},"mappings":{}}})", settings_json(settings), strict_mappings(mappings_json));
+  try {
+    call("PUT", "/" + url_encode(index), body);
+  } catch (const EsAdminError& e) {
+    if (ignore_existing && e.type == "resource_already_exists_exception") return;
+    throw;
+  }
+}
+
+void IndexAdmin::delete_index(std::string_view index, bool ignore_missing) {
+  if (ignore_missing) call("DELETE", "/" + url_encode(index), {}, {404});
+  else call("DELETE", "/" + url_encode(index));
+}
+
+void IndexAdmin::put_index_template(std::string_view name, const std::vector<std::string>& patterns,
+                                    const IndexSettings& settings, std::string_view mappings_json, int priority) {
+  std::string list;
+  for (const std::string& p : patterns) list += (list.empty() ? "" : ",") + json_quote(p);
+  std::string body = fmt::format(R"({{"index_patterns":[{}],"priority":{},"template":{{"settings":{},"mappings":{}}}}})",
+                                 list, priority, settings_json(settings), strict_mappings(mappings_json));
+  call("PUT", "/_index_template/" + url_encode(name), body);
+}
+
+void IndexAdmin::delete_index_template(std::string_view name, bool ignore_missing) {
+  if (ignore_missing) call("DELETE", "/_index_template/" + url_encode(name), {}, {404});
+  else call("DELETE", "/_index_template/" + url_encode(name));
+}
+
+std::vector<std::string> IndexAdmin::indices_for_alias(std::string_view alias) {
+  HttpResponse r = call("GET", "/_alias/" + url_encode(alias), {}, {404});
+  std::vector<std::string> out;
+  if (r.status == 404) return out;  // {"error":"alias [x] missing","status":404}
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parse_json(parser, r.body, "GET /_alias").get(obj))
+    throw EsAdminError("GET /_alias: answer is not an object", static_cast<int>(r.status), "", r.body.substr(0, 200));
+  for (auto field : obj) out.emplace_back(field.key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void IndexAdmin::add_alias(std::string_view index, std::string_view alias) {
+  call("POST", "/_aliases",
+       fmt::format(R"({{"actions":[{{"add":{{"index":{},"alias":{}}}}}]}})", json_quote(index), json_quote(alias)));
+}
+
+void IndexAdmin::remove_alias(std::string_view index, std::string_view alias) {
+  call("POST", "/_aliases",
+       fmt::format(R"({{"actions":[{{"remove":{{"index":{},"alias":{}}}}}]}})", json_quote(index), json_quote(alias)));
+}
+
+std::vector<std::string> IndexAdmin::swap_alias(std::string_view alias, std::string_view new_index) {
+  std::vector<std::string> current = indices_for_alias(alias);
+  std::vector<std::string> removed;
+  std::string actions;
+  for (const std::string& old : current) {
+    if (old == new_index) continue;
+    if (!actions.empty()) actions += ",";
+    actions += fmt::format(R"({{"remove":{{"index":{},"alias":{}}}}})", json_quote(old), json_quote(alias));
+    removed.push_back(old);
+  }
+  bool already = std::find(current.begin(), current.end(), new_index) != current.end();
+  if (!already) {
+    if (!actions.empty()) actions += ",";
+    actions += fmt::format(R"({{"add":{{"index":{},"alias":{}}}}})", json_quote(new_index), json_quote(alias));
+  }
+  if (actions.empty()) return removed;
+  call("POST", "/_aliases", "{\"actions\":[" + actions + "]}");
+  return removed;
+}
+
+std::vector<std::pair<std::string, std::string>> IndexAdmin::get_settings(std::string_view index) {
+  HttpResponse r = call("GET", "/" + url_encode(index) + "/_settings?flat_settings=true");
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (parse_json(parser, r.body, "GET _settings").get(root) || root.size() != 1)
+    throw EsAdminError(fmt::format("GET /{}/_settings: expected exactly one index", index), static_cast<int>(r.status), "",
+                       r.body.substr(0, 200));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto idx : root) {
+    simdjson::dom::object settings;
+    if (idx.value["settings"].get(settings)) continue;
+    for (auto s : settings) {
+      std::string_view v;
+      if (!s.value.get(v)) out.emplace_back(std::string(s.key), std::string(v));
+    }
+  }
+  return out;
+}
+
+SavedLoadSettings IndexAdmin::begin_bulk_load(std::string_view index) {
+  SavedLoadSettings saved;
+  for (auto& [k, v] : get_settings(index)) {
+    if (k == "index.refresh_interval") saved.refresh_interval = v;
+    if (k == "index.number_of_replicas") saved.number_of_replicas = v;
+  }
+  update_settings(index, R"({"index":{"refresh_interval":"-1","number_of_replicas":0}})");
+  return saved;
+}
+
+void IndexAdmin::end_bulk_load(std::string_view index, const SavedLoadSettings& saved) {
+  auto value = [](const std::string& v) { return v.empty() ? std::string("null") : json_quote(v); };
+  update_settings(index, fmt::format(R"({{"index":{{"refresh_interval":{},"number_of_replicas":{}}}}})",
+                                     value(saved.refresh_interval), value(saved.number_of_replicas)));
+}
+
+void IndexAdmin::update_settings(std::string_view index, std::string_view settings_json) {
+  call("PUT", "/" + url_encode(index) + "/_settings", settings_json);
+}
+
+void IndexAdmin::refresh(std::string_view index) { call("POST", "/" + url_encode(index) + "/_refresh"); }
+
+void IndexAdmin::force_merge(std::string_view index, int max_num_segments) {
+  HttpResponse r = call("POST", fmt::format("/{}/_forcemerge?max_num_segments={}", url_encode(index), max_num_segments));
+  simdjson::dom::parser parser;
+  int64_t failed = 0;
+  if (!parse_json(parser, r.body, "_forcemerge")["_shards"]["failed"].get(failed) && failed > 0)
+    throw EsAdminError(fmt::format("POST /{}/_forcemerge: {} shards failed", index, failed), static_cast<int>(r.status),
+                       "", r.body.substr(0, 200));
+}
+
+uint64_t IndexAdmin::count(std::string_view index, std::string_view query_json) {
+  HttpResponse r = query_json.empty() ? call("GET", "/" + url_encode(index) + "/_count")
+                                      : call("POST", "/" + url_encode(index) + "/_count", query_json);
+  simdjson::dom::parser parser;
+  uint64_t n = 0;
+  if (parse_json(parser, r.body, "_count")["count"].get(n))
+    throw EsAdminError(fmt::format("_count of {}: no count in the answer", index), static_cast<int>(r.status), "",
+                       r.body.substr(0, 200));
+  return n;
+}
+
+std::string IndexAdmin::cluster_health() {
+  HttpResponse r = call("GET", "/_cluster/health");
+  simdjson::dom::parser parser;
+  std::string_view status;
+  if (parse_json(parser, r.body, "_cluster/health")["status"].get(status))
+    throw EsAdminError("_cluster/health: no status in the answer", static_cast<int>(r.status), "", r.body.substr(0, 200));
+  return std::string(status);
+}
+
+}  // namespace pipec::es
