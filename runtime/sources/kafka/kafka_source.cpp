@@ -9,50 +9,16 @@
 #include <thread>
 #include <unordered_map>
 
-#include "runtime/common/json_writer.h"
-#include "runtime/decode/utf8.h"
 
 namespace pipec {
 
 namespace {
 
-constexpr std::string_view kTombstoneFrame = "null";
-constexpr std::string_view kNoHeaders = "{}";
-
 uint64_t part_key(uint32_t topic_index, int32_t partition) {
   return (uint64_t{topic_index} << 32) | static_cast<uint32_t>(partition);
 }
 
-// Appends `bytes` with every invalid UTF-8 sequence replaced by U+FFFD, so
-// that a binary key still makes a valid STRING value.
-void append_utf8_sanitized(std::string& out, std::string_view bytes) {
-  while (!bytes.empty()) {
-    size_t bad = first_invalid_utf8(bytes);
-    out.append(bytes.substr(0, bad));
-    if (bad == bytes.size()) return;
-    out.append("\xEF\xBF\xBD");
-    bytes.remove_prefix(bad + 1);
-  }
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------- metadata
-
-bool kafka_metadata_field(std::string_view key, KafkaMetadataField* out) {
-  static constexpr std::pair<std::string_view, KafkaMetadataField> kFields[] = {
-      {"key", KafkaMetadataField::Key},           {"topic", KafkaMetadataField::Topic},
-      {"partition", KafkaMetadataField::Partition}, {"offset", KafkaMetadataField::Offset},
-      {"timestamp", KafkaMetadataField::Timestamp}, {"headers", KafkaMetadataField::Headers},
-  };
-  for (const auto& [k, f] : kFields) {
-    if (k == key) {
-      *out = f;
-      return true;
-    }
-  }
-  return false;
-}
 
 const char* kafka_connection_state_name(KafkaConnectionState s) {
   switch (s) {
@@ -62,86 +28,6 @@ const char* kafka_connection_state_name(KafkaConnectionState s) {
     case KafkaConnectionState::Failed: return "failed";
   }
   return "?";
-}
-
-size_t KafkaChunk::frame_of(uint64_t offset) const {
-  const auto& frames = input->frames;
-  auto it = std::lower_bound(frames.begin(), frames.end(), offset,
-                             [](const InputChunk::Frame& f, uint64_t o) { return f.offset < o; });
-  if (it == frames.end() || it->offset != offset) return size();
-  return static_cast<size_t>(it - frames.begin());
-}
-
-Ticket KafkaChunk::ticket_for(uint64_t offset) const {
-  size_t f = frame_of(offset);
-  return f == size() ? Ticket{} : ticket(f);
-}
-
-std::string_view KafkaChunk::key(size_t frame) const {
-  const KafkaMessageMeta& m = meta[frame];
-  if (m.key_null) return {};
-  return {input->data() + m.key_begin, m.key_size};
-}
-
-std::string_view KafkaChunk::headers_json(size_t frame) const {
-  const KafkaMessageMeta& m = meta[frame];
-  if (!m.has_headers) return kNoHeaders;
-  return {input->data() + m.headers_begin, m.headers_size};
-}
-
-void KafkaChunk::fill_metadata(Batch& batch, uint32_t from, uint32_t to,
-                               std::span<const KafkaMetadataColumn> columns) const {
-  if (columns.empty()) return;
-  const auto& frames = input->frames;
-  size_t f = 0;
-  for (uint32_t row = from; row < to; ++row) {
-    uint64_t offset = batch.positions[row].line_or_offset;
-    while (f < frames.size() && frames[f].offset < offset) ++f;
-    bool found = f < frames.size() && frames[f].offset == offset &&
-                 batch.positions[row].partition == partition;
-    for (const KafkaMetadataColumn& c : columns) {
-      Vector& col = batch.columns[c.column];
-      if (!found) {
-        col.set_null(row);
-        continue;
-      }
-      const KafkaMessageMeta& m = meta[f];
-      switch (c.field) {
-        case KafkaMetadataField::Key:
-          if (m.key_null) {
-            col.set_null(row);
-          } else {
-            col.data<StringRef>()[row] = StringRef::of(key(f));
-            col.set_valid(row, true);
-          }
-          break;
-        case KafkaMetadataField::Topic:
-          col.data<StringRef>()[row] = StringRef::of(topic());
-          col.set_valid(row, true);
-          break;
-        case KafkaMetadataField::Partition:
-          col.data<int64_t>()[row] = partition;
-          col.set_valid(row, true);
-          break;
-        case KafkaMetadataField::Offset:
-          col.data<int64_t>()[row] = static_cast<int64_t>(frames[f].offset);
-          col.set_valid(row, true);
-          break;
-        case KafkaMetadataField::Timestamp:
-          if (m.timestamp_ms < 0) {
-            col.set_null(row);
-          } else {
-            col.data<int64_t>()[row] = m.timestamp_ms;
-            col.set_valid(row, true);
-          }
-          break;
-        case KafkaMetadataField::Headers:
-          col.data<StringRef>()[row] = StringRef::of(headers_json(f));
-          col.set_valid(row, true);
-          break;
-      }
-    }
-  }
 }
 
 // ---------------------------------------------------------------- the consumer
@@ -185,7 +71,7 @@ struct KafkaSource::Impl {
   uint64_t last_key = UINT64_MAX;
   OffsetTracker::Slot last_slot = OffsetTracker::kNoSlot;
   std::vector<OffsetTracker::Slot> gathering;  // slots with gathered messages, first-seen order
-  std::string scratch;                         // keys and headers of the chunk being built
+  KafkaChunkBuilder builder{config.max_record_bytes};
 
   // ---------------------------------------------------------------- helpers
   void log(const std::string& line) {
@@ -646,94 +532,32 @@ struct KafkaSource::Impl {
       return;
     }
 
-    KafkaChunk chunk;
-    chunk.topic_index = p.topic_index;
-    chunk.partition = p.partition;
-    chunk.meta.resize(msgs.size());
-    scratch.clear();
-    size_t payload_bytes = 0;
-    uint64_t tombstones = 0, oversize = 0, bytes = 0;
-    for (size_t i = 0; i < msgs.size(); ++i) {
-      rd_kafka_message_t* m = msgs[i];
-      KafkaMessageMeta& mm = chunk.meta[i];
-      rd_kafka_timestamp_type_t tstype;
-      mm.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
-      if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) mm.timestamp_ms = -1;
-      if (!m->payload) {
-        mm.kind = KafkaPayloadKind::Tombstone;
-        payload_bytes += kTombstoneFrame.size();
-        ++tombstones;
-      } else {
-        mm.payload_size = static_cast<uint32_t>(m->len);
-        if (m->len > config.max_record_bytes) {
-          mm.kind = KafkaPayloadKind::Oversize;
-          ++oversize;
-        }
-        payload_bytes += m->len;
-        bytes += m->len;
-      }
-      if (config.with_key && m->key) {
-        mm.key_null = false;
-        mm.key_begin = static_cast<uint32_t>(scratch.size());
-        std::string_view k(static_cast<const char*>(m->key), m->key_len);
-        if (is_valid_utf8(k)) scratch.append(k);
-        else append_utf8_sanitized(scratch, k);
-        mm.key_size = static_cast<uint32_t>(scratch.size() - mm.key_begin);
-      }
+    builder.reset(config.topics[p.topic_index], p.topic_index, p.partition,
+                  config.source_file_base + p.topic_index);
+    uint64_t tombstones = 0, oversize = 0;
+    for (rd_kafka_message_t* m : msgs) {
+      const char* key = config.with_key ? static_cast<const char*>(m->key) : nullptr;
+      builder.add(m->offset, rd_kafka_message_timestamp(m, nullptr), static_cast<const char*>(m->payload), m->len,
+                  key, m->key_len);
+      const KafkaMessageMeta& mm = builder.last();
+      tombstones += mm.kind == KafkaPayloadKind::Tombstone;
+      oversize += mm.kind == KafkaPayloadKind::Oversize;
       rd_kafka_headers_t* hdrs = nullptr;
-      if (config.with_headers && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs &&
-          rd_kafka_header_cnt(hdrs) > 0) {
-        mm.has_headers = true;
-        mm.headers_begin = static_cast<uint32_t>(scratch.size());
-        scratch.push_back('{');
+      if (config.with_headers && rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
         const char* name;
         const void* value;
         size_t size;
-        for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &value, &size); ++h) {
-          if (h) scratch.push_back(',');
-          append_json_string(scratch, name);
-          scratch.push_back(':');
-          if (value) append_json_string(scratch, std::string_view(static_cast<const char*>(value), size));
-          else scratch.append("null");
-        }
-        scratch.push_back('}');
-        mm.headers_size = static_cast<uint32_t>(scratch.size() - mm.headers_begin);
+        for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &value, &size); ++h)
+          builder.add_header(name, static_cast<const char*>(value), size);
       }
     }
-    const std::string& topic = config.topics[p.topic_index];
-    size_t total = payload_bytes + scratch.size() + topic.size();
-    auto input = InputChunk::allocate(total);
-    input->source_file = config.source_file_base + p.topic_index;
-    input->partition = p.partition;
-    input->frames.resize(msgs.size());
-    char* data = input->mutable_data();
-    size_t at = 0;
-    for (size_t i = 0; i < msgs.size(); ++i) {
-      rd_kafka_message_t* m = msgs[i];
-      std::string_view bytes_of = m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len)
-                                             : kTombstoneFrame;
-      if (!bytes_of.empty()) std::memcpy(data + at, bytes_of.data(), bytes_of.size());
-      input->frames[i] = InputChunk::Frame{at, static_cast<uint32_t>(bytes_of.size()),
-                                           static_cast<uint64_t>(m->offset)};
-      at += bytes_of.size();
-    }
-    // Keys and headers follow the payloads; rebase their positions.
-    if (!scratch.empty()) std::memcpy(data + at, scratch.data(), scratch.size());
-    for (KafkaMessageMeta& mm : chunk.meta) {
-      mm.key_begin += static_cast<uint32_t>(at);
-      mm.headers_begin += static_cast<uint32_t>(at);
-    }
-    at += scratch.size();
-    std::memcpy(data + at, topic.data(), topic.size());
-    chunk.topic_begin = static_cast<uint32_t>(at);
-    chunk.topic_size = static_cast<uint32_t>(topic.size());
-    chunk.input = std::move(input);
-
+    uint64_t bytes = builder.payload_bytes();
+    Ticket first;
     {
       std::lock_guard lock(mu);
       for (size_t i = 0; i < msgs.size(); ++i) {
         Ticket t = tracker.track(slot, msgs[i]->offset);
-        if (i == 0) chunk.first = t;
+        if (i == 0) first = t;
       }
       counters.messages += msgs.size();
       counters.bytes += bytes;
@@ -743,9 +567,9 @@ struct KafkaSource::Impl {
       ++counters.chunks;
     }
     p.last_offset = msgs.back()->offset;
+    out.push_back(builder.build(first));
     for (auto* m : msgs) rd_kafka_message_destroy(m);
     msgs.clear();
-    out.push_back(std::move(chunk));
   }
 
   KafkaPollStatus poll(std::vector<KafkaChunk>& out, int timeout_ms) {

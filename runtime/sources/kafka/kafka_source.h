@@ -65,9 +65,8 @@
 #include <vector>
 
 #include "runtime/delivery/offset_tracker.h"
+#include "runtime/sources/kafka/kafka_chunk.h"
 #include "runtime/sources/kafka/kafka_config.h"
-#include "runtime/vector/batch.h"
-#include "runtime/vector/input_chunk.h"
 #include "runtime/vector/source_position.h"
 
 namespace pipec {
@@ -76,64 +75,6 @@ struct KafkaTopicPartition {
   std::string topic;
   int32_t partition = -1;
   friend bool operator==(const KafkaTopicPartition&, const KafkaTopicPartition&) = default;
-};
-
-enum class KafkaPayloadKind : uint8_t {
-  Normal,
-  Tombstone,  // null payload; framed as `null`
-  Oversize,   // payload larger than max_record_bytes; framed whole
-};
-
-// Per message, aligned with the chunk's frames. Key and headers live in the
-// chunk's own memory (after the payloads), so StringRefs to them stay valid
-// while a batch retains the chunk.
-struct KafkaMessageMeta {
-  int64_t timestamp_ms = -1;      // -1: the message has none
-  uint32_t payload_size = 0;      // bytes of the real payload (0 for tombstones)
-  uint32_t key_begin = 0, key_size = 0;
-  uint32_t headers_begin = 0, headers_size = 0;
-  bool key_null = true;           // no key (or with_key off)
-  bool has_headers = false;       // headers_* valid (with_headers on)
-  KafkaPayloadKind kind = KafkaPayloadKind::Normal;
-};
-
-enum class KafkaMetadataField : uint8_t { Key, Topic, Partition, Offset, Timestamp, Headers };
-// 'key', 'topic', 'partition', 'offset', 'timestamp', 'headers'.
-bool kafka_metadata_field(std::string_view key, KafkaMetadataField* out);
-
-struct KafkaMetadataColumn {
-  uint32_t column;  // batch column index (an `external` DecodeField)
-  KafkaMetadataField field;
-};
-
-// Messages of one partition from one poll(), in offset order.
-struct KafkaChunk {
-  std::shared_ptr<InputChunk> input;   // frames[i] <-> meta[i]
-  std::vector<KafkaMessageMeta> meta;
-  uint32_t topic_index = 0;            // index into config.topics
-  int32_t partition = -1;
-  Ticket first;                        // frames[i]'s ticket: {first.slot, first.epoch, first.seq + i}
-  uint32_t topic_begin = 0, topic_size = 0;  // the topic name, in input's memory
-
-  size_t size() const { return meta.size(); }
-  std::string_view topic() const { return {input->data() + topic_begin, topic_size}; }
-  Ticket ticket(size_t frame) const { return Ticket{first.slot, first.epoch, first.seq + frame}; }
-  // The frame holding `offset` (binary search), or size() when none does.
-  size_t frame_of(uint64_t offset) const;
-  // An invalid ticket when no frame holds `offset`.
-  Ticket ticket_for(uint64_t offset) const;
-  std::string_view key(size_t frame) const;          // empty when null
-  std::string_view headers_json(size_t frame) const;  // "{}" when none / not requested
-  SourcePosition position(size_t frame) const {
-    return SourcePosition{input->source_file, partition, input->frames[frame].offset};
-  }
-
-  // Fills metadata columns of batch rows [from, to), which must have been
-  // decoded from this chunk (in order, as the decoder appends them). Key and
-  // headers are zero-copy StringRefs into the chunk (the decoder made the
-  // batch retain it); a null key or missing timestamp is NULL.
-  void fill_metadata(Batch& batch, uint32_t from, uint32_t to,
-                     std::span<const KafkaMetadataColumn> columns) const;
 };
 
 enum class KafkaConnectionState : uint8_t {
