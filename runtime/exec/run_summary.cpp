@@ -122,6 +122,9 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
       for (const auto& [reason, n] : dlq->counts()) w.field(reason, n);
     w.end_object();
     w.end_object();
+    w.key("warnings").begin_array();
+    for (const auto& warning : s.warnings) w.value(warning);
+    w.end_array();
     w.key("timing").begin_object();
     w.field("seconds", r->seconds());
     w.field("events_per_second", rate(static_cast<double>(s.records_in.load()), r->seconds()));
