@@ -62,6 +62,16 @@ int event_time_column(const LogicalPipeline& plan, const std::vector<PlanColumn>
 
 }  // namespace
 
+bool dedup_lost_event_time(const LogicalPipeline& plan) {
+  const RelationDef* rel = plan.def ? plan.def->source : nullptr;
+  if (!rel || !rel->watermark) return false;
+  for (const LogicalOperator* op : source_first(plan)) {
+    if (op->type == LogicalOperatorType::Project || op->type == LogicalOperatorType::WindowAggregate) break;
+    if (op->type == LogicalOperatorType::Dedup && event_time_column(plan, op->child->schema) < 0) return true;
+  }
+  return false;
+}
+
 std::string unsupported_reason(const LogicalPipeline& plan) {
   for (const LogicalOperator* op : source_first(plan)) {
     switch (op->type) {

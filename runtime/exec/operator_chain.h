@@ -35,4 +35,10 @@ OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptio
 // Empty when the plan can run, else why not (checked before anything starts).
 std::string unsupported_reason(const LogicalPipeline& plan);
 
+// True when a source-level DEDUPLICATE should run in event time (the source
+// has a watermark) but its input lacks the watermark column — projection
+// pruning drops the column when nothing else reads it. Such a plan must be
+// optimized without pruning, or the dedup would silently use processing time.
+bool dedup_lost_event_time(const LogicalPipeline& plan);
+
 }  // namespace pipec

@@ -163,7 +163,17 @@ int run_command(Args args) {
     fmt::print(stderr, "pipec run: {} defines no pipeline to run\n", args[0]);
     return 1;
   }
-  for (auto& p : plans) optimize(p);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    optimize(plans[i]);
+    if (dedup_lost_event_time(plans[i])) {
+      // Keep the watermark column a source DEDUPLICATE needs for event time.
+      LogicalPipeline fresh = std::move(build_logical_plans(bound)[i]);
+      OptimizerOptions keep_columns;
+      keep_columns.disabled.insert("projection_pruning");
+      optimize(fresh, keep_columns);
+      plans[i] = std::move(fresh);
+    }
+  }
   for (const auto& p : plans) {
     std::string why = unsupported_reason(p);
     if (!why.empty()) {
