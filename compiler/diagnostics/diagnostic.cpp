@@ -66,6 +66,8 @@ std::string closest_match(const std::string& name, const std::vector<std::string
   size_t best_distance = std::max<size_t>(1, name.size() / 3) + 1;
   for (const auto& c : candidates) {
     size_t d = edit_distance(name, c);
+    // Replacing every character is no typo ('y' is not a misspelt 'x').
+    if (d >= name.size() || d >= c.size()) continue;
     if (d < best_distance) {
       best_distance = d;
       best = c;

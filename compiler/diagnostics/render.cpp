@@ -1,6 +1,9 @@
 #include "compiler/diagnostics/render.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <vector>
 
 #include "runtime/common/json_writer.h"
 
@@ -35,18 +38,45 @@ void render_location(std::string& out, const SourceManager& sm, const Span& span
   out += fmt::format("{}\n", reset);
 
   std::string_view line = sm.line_text(span.file, lc.line);
-  // Tabs become single spaces so the caret lines up.
-  std::string shown(line);
-  std::replace(shown.begin(), shown.end(), '\t', ' ');
-  out += "  " + shown + "\n";
-  uint32_t col0 = lc.column - 1;
-  uint32_t width = 1;
+  // One glyph per column as line_column counts them (a lead byte and its
+  // continuation bytes). Tabs and control characters show as one space and
+  // invalid UTF-8 as U+FFFD, so the caret lines up and the output is UTF-8.
+  std::vector<std::string> glyphs;
+  for (size_t i = 0; i < line.size();) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    size_t len = 1;
+    while (i + len < line.size() && (static_cast<unsigned char>(line[i + len]) & 0xC0) == 0x80) ++len;
+    if ((c & 0xC0) == 0x80) {  // stray continuation bytes: no column of their own
+      i += len;
+      continue;
+    }
+    size_t want = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (c < 0x20 || c == 0x7f) glyphs.emplace_back(" ");
+    else if (want != len) glyphs.emplace_back("\xEF\xBF\xBD");
+    else glyphs.emplace_back(line.substr(i, len));
+    i += len;
+  }
+  const size_t n = glyphs.size();
+  size_t col0 = std::min<size_t>(lc.column - 1, n);
+  size_t width = 1;
   if (span.end > span.begin) {
     LineColumn end = sm.line_column(span.file, span.end);
-    width = end.line == lc.line ? std::max<uint32_t>(1, end.column - lc.column)
-                                : std::max<uint32_t>(1, static_cast<uint32_t>(line.size()) - col0);
+    width = end.line == lc.line && end.column > lc.column ? end.column - lc.column : n > col0 ? n - col0 : 1;
   }
-  out += "  " + std::string(col0, ' ');
+  // Long lines show a window around the caret.
+  constexpr size_t kWindow = 150, kBefore = 50;
+  size_t start = 0, stop = n;
+  if (n > kWindow) {
+    start = col0 > kBefore ? col0 - kBefore : 0;
+    stop = std::min(n, start + kWindow);
+  }
+  std::string prefix = start > 0 ? "..." : "";
+  std::string shown = prefix;
+  for (size_t i = start; i < stop; ++i) shown += glyphs[i];
+  if (stop < n) shown += "...";
+  out += "  " + shown + "\n";
+  width = std::max<size_t>(1, std::min(width, stop > col0 ? stop - col0 : 1));
+  out += "  " + std::string(prefix.size() + col0 - start, ' ');
   if (use_color) out += "\033[1;32m";
   out += "^" + std::string(width - 1, '~');
   if (use_color) out += "\033[0m";
@@ -125,6 +155,47 @@ std::string render_json(const DiagnosticEngine& diags) {
   return w.take() + "\n";
 }
 
+namespace {
+// artifactLocation.uri: a relative reference (to the current directory, the
+// repository root in CI) when the file is below it, else a file:// URI;
+// normalized, '/'-separated and percent-encoded either way.
+std::string sarif_uri(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  fs::path p(path);
+  bool relative = false;
+  std::string text = path;
+  if (!ec) {
+    fs::path abs = (p.is_absolute() ? p : cwd / p).lexically_normal();
+    fs::path rel = abs.lexically_relative(cwd);
+    relative = !rel.empty() && rel.native().rfind("..", 0) != 0;
+    text = relative ? rel.generic_string() : abs.generic_string();
+  }
+  std::string out = relative || text.empty() || text[0] != '/' ? "" : "file://";
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') out.push_back(static_cast<char>(c));
+    else out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+void write_sarif_location(JsonWriter& w, const SourceManager& sm, const Span& span) {
+  LineColumn b = sm.line_column(span.file, span.begin);
+  LineColumn e = sm.line_column(span.file, std::max(span.end, span.begin + 1));
+  if (e.line < b.line || (e.line == b.line && e.column < b.column)) e = b;
+  w.key("physicalLocation").begin_object();
+  w.key("artifactLocation").begin_object().field("uri", sarif_uri(sm.path(span.file))).end_object();
+  w.key("region").begin_object()
+      .field("startLine", b.line)
+      .field("startColumn", b.column)
+      .field("endLine", e.line)
+      .field("endColumn", e.column)
+      .end_object();
+  w.end_object();
+}
+}  // namespace
+
 std::string render_sarif(const DiagnosticEngine& diags, const std::string& tool_version) {
   const SourceManager& sm = diags.sources();
   JsonWriter w;
@@ -165,21 +236,29 @@ std::string render_sarif(const DiagnosticEngine& diags, const std::string& tool_
     if (!d.hint.empty()) text += " (" + d.hint + ")";
     w.key("message").begin_object().field("text", text).end_object();
     if (d.span.valid) {
-      LineColumn b = sm.line_column(d.span.file, d.span.begin);
-      LineColumn e = sm.line_column(d.span.file, std::max(d.span.end, d.span.begin + 1));
-      w.key("locations").begin_array().begin_object().key("physicalLocation").begin_object();
-      w.key("artifactLocation").begin_object().field("uri", sm.path(d.span.file)).end_object();
-      w.key("region").begin_object()
-          .field("startLine", b.line)
-          .field("startColumn", b.column)
-          .field("endLine", e.line)
-          .field("endColumn", e.column)
-          .end_object();
-      w.end_object().end_object().end_array();
+      w.key("locations").begin_array().begin_object();
+      write_sarif_location(w, sm, d.span);
+      w.end_object().end_array();
+    }
+    bool any_note = false;
+    for (const auto& [span, note] : d.notes) any_note |= span.valid;
+    if (any_note) {
+      w.key("relatedLocations").begin_array();
+      uint64_t id = 0;
+      for (const auto& [span, note] : d.notes) {
+        if (!span.valid) continue;
+        w.begin_object().field("id", id++);
+        write_sarif_location(w, sm, span);
+        w.key("message").begin_object().field("text", note).end_object();
+        w.end_object();
+      }
+      w.end_array();
     }
     w.end_object();
   }
   w.end_array();
+  // Columns count code points (SourceManager::line_column), not UTF-16 units.
+  w.field("columnKind", "unicodeCodePoints");
   w.end_object().end_array().end_object();
   return w.take() + "\n";
 }
