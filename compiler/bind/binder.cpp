@@ -116,8 +116,15 @@ class Binder {
                               spec.kind != kind))
           continue;
         if (!set.find(spec.key)) {
-          // kafka's bootstrap servers may be given by either spelling.
-          diags_.report(DiagKind::MissingOption, owner_span_, connector, spec.key);
+          auto& d = diags_.report(DiagKind::MissingOption, owner_span_, connector, spec.key);
+          d.hint = fmt::format("add '{}' = '...' to WITH (...): {}", spec.key, spec.description);
+          // A pass-through key ('properties.*') may be a misspelling of it.
+          for (const auto& given : set.options) {
+            if (closest_match(given.key, {spec.key}).empty()) continue;
+            d.hint = fmt::format("did you mean '{}' instead of '{}'?", spec.key, given.key);
+            d.notes.push_back({given.span, "'" + given.key + "' is given here"});
+            break;
+          }
         }
       }
     }
@@ -189,8 +196,17 @@ class Binder {
         std::string m = closest_match(c, valid);
         std::string list;
         for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-        d.hint = m.empty() ? "a " + std::string(ast::relation_kind_name(kind)) + " connector is one of: " + list
-                           : "did you mean '" + m + "'?";
+        // A connector of another kind of statement: say so, not "did you mean".
+        std::string other;
+        for (RelationKind k : {RelationKind::Source, RelationKind::Table, RelationKind::Sink}) {
+          auto of_k = connectors_for(k);
+          if (other.empty() && k != kind && std::find(of_k.begin(), of_k.end(), c) != of_k.end())
+            other = ast::relation_kind_name(k);
+        }
+        std::string kinds = "a " + std::string(ast::relation_kind_name(kind)) + " connector is one of: " + list;
+        d.hint = !other.empty() ? "'" + c + "' is a " + other + " connector; " + kinds
+                 : m.empty()    ? kinds
+                                : "did you mean '" + m + "'?";
         return {};
       }
       return c;
@@ -212,7 +228,9 @@ class Binder {
         continue;
       }
       TypePtr t = c.type ? resolve_type(*c.type, diags_) : nullptr;
-      ColumnInfo info{c.name.text, t ? t : Type::string(), c.not_null, std::nullopt, c.span};
+      // An unresolved type (reported) binds as the NULL type, which converts
+      // to anything: expressions over the column raise no follow-on errors.
+      ColumnInfo info{c.name.text, t ? t : Type::null(), c.not_null, std::nullopt, c.span};
       if (c.is_metadata) info.metadata_key = c.metadata_key.value_or(c.name.text);
       cols.push_back(std::move(info));
     }
@@ -256,7 +274,7 @@ class Binder {
                                 fmt::format("connector '{}' has no metadata '{}'", def->connector, *c.metadata_key));
         std::string m = closest_match(*c.metadata_key, keys);
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
-      } else if (c.type->id != mk->type) {
+      } else if (c.type->id != mk->type && c.type->id != TypeId::Null) {
         auto& d = diags_.report(DiagKind::InvalidMetadata, c.span,
                                 fmt::format("metadata '{}' is {}, not {}", mk->key, type_id_name(mk->type),
                                             c.type->to_string()));
@@ -480,18 +498,34 @@ class Binder {
       def->where = eb.bind_condition(*q.where, "WHERE");
     }
     if (!q.group_by.empty()) bind_grouping(q, *def);
+    size_t errors_before_select = diags_.error_count();
     bind_select(q, *def);
+    BoundExprPtr having;
     if (q.having) {
       if (!def->grouped()) {
-        diags_.report(DiagKind::AggregateNotAllowed, q.having->span, "HAVING", "a query without GROUP BY");
+        auto& d = diags_.report(DiagKind::HavingWithoutGroupBy, q.having->span);
+        d.hint = "filter rows with WHERE, or aggregate over a window: GROUP BY key, TUMBLE(ts, INTERVAL '1' MINUTE)";
       } else {
         ExpressionBinder eb(diags_, def->scope, "HAVING");
         eb.aggregates = &def->aggregates;
         eb.allow_window_columns = true;
-        auto h = eb.bind_condition(*q.having, "HAVING");
-        def->having = h ? to_grouped(h, *def, q.having->span) : nullptr;
+        having = eb.bind_condition(*q.having, "HAVING");
       }
     }
+    if (def->grouped()) {
+      // Every aggregate is collected now, so the grouped scope
+      // [keys..., aggregates..., window_start, window_end] is final.
+      std::vector<OutputColumn> grouped;
+      for (auto& o : def->outputs) {
+        BoundExprPtr g = to_grouped(o.expr, *def, o.span);
+        if (g) grouped.push_back({o.name, g, o.span});
+      }
+      def->outputs = std::move(grouped);
+      def->having = having ? to_grouped(having, *def, q.having->span) : nullptr;
+    }
+    // An output that failed to bind is missing from def->outputs: the sink
+    // checks below would report it a second time as "not an output column".
+    outputs_complete_ = diags_.error_count() == errors_before_select;
 
     // Pipeline constraints and dedup see the output columns.
     std::vector<ScopeColumn> out_scope;
@@ -572,9 +606,11 @@ class Binder {
 
   void bind_grouping(const ast::Query& q, PipelineDef& def) {
     ExpressionBinder eb(diags_, def.scope, "GROUP BY");
+    bool window_written = false;  // a window call that failed is reported by bind_window
     for (const auto& g : q.group_by) {
       std::string fname = g->kind == ast::ExprKind::Call ? lower(g->name) : "";
       if (fname == "tumble" || fname == "hop" || fname == "session") {
+        window_written = true;
         if (def.window) {
           diags_.report(DiagKind::InvalidWindow, g->span, "only one window per GROUP BY");
           continue;
@@ -591,9 +627,11 @@ class Binder {
       def.group_keys.push_back(k);
     }
     if (!def.window) {
-      auto& d = diags_.report(DiagKind::InvalidWindow, q.group_by_span,
-                              "a streaming GROUP BY needs a window: TUMBLE, HOP or SESSION");
-      d.hint = "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ...";
+      if (!window_written) {
+        auto& d = diags_.report(DiagKind::InvalidWindow, q.group_by_span,
+                                "a streaming GROUP BY needs a window: TUMBLE, HOP or SESSION");
+        d.hint = "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ...";
+      }
       // Bind as if windowed so SELECT errors still surface.
       def.window = WindowInfo{};
       def.window->time = make_constant(Value::timestamp(0));
@@ -698,7 +736,8 @@ class Binder {
     for (const auto& item : q.select) {
       if (item.kind != ast::SelectItem::Kind::Expression) {
         if (def.grouped()) {
-          diags_.report(DiagKind::NotGrouped, item.span, "*");
+          auto& d = diags_.report(DiagKind::NotGrouped, item.span, "*");
+          d.hint = "a grouped query selects its group keys, aggregates and window_start / window_end: list them";
           continue;
         }
         bool matched = false;
@@ -728,10 +767,9 @@ class Binder {
                          : e->kind == BoundKind::WindowEnd   ? "window_end"
                                                              : to_sql(*e);
       if (!def.grouped() && contains_kind(*e, BoundKind::Aggregate)) continue;  // reported by the binder
-      if (def.grouped()) {
-        e = to_grouped(e, def, item.span);
-        if (!e) continue;
-      }
+      // Grouped outputs are rewritten into the grouped scope once every
+      // aggregate (of the SELECT list and HAVING) is known: window_start's
+      // column index follows the last aggregate (see bind_pipeline).
       add_output(name, e, item.span);
     }
   }
@@ -759,13 +797,13 @@ class Binder {
           auto& d = diags_.report(DiagKind::SinkSchemaMismatch, o.span,
                                   fmt::format("'{}' is {} but sink '{}' declares {}", o.name,
                                               o.expr->type->to_string(), sink.name, it->type->to_string()));
-          d.hint = "CAST(... AS " + it->type->to_string() + ")";
+          d.hint = "write CAST(" + to_sql(*o.expr) + " AS " + it->type->to_string() + ") AS " + o.name;
           continue;
         }
         o.expr = coerce(o.expr, it->type);
       }
       for (const auto& c : sink.declared_columns) {
-        if (c.not_null && output_index(c.name) < 0) {
+        if (c.not_null && output_index(c.name) < 0 && outputs_complete_) {
           auto& d = diags_.report(DiagKind::SinkSchemaMismatch, p.query.span,
                                   fmt::format("sink column '{}' is NOT NULL but the pipeline does not produce it", c.name));
           d.notes.push_back({c.span, "declared here"});
@@ -773,9 +811,21 @@ class Binder {
       }
     }
     const OptionInfo* id_opt = sink.options.find("document.id");
+    // A PRIMARY KEY names its columns in the sink's declaration.
+    auto key_span = [&](const std::string& key) -> Span {
+      if (id_opt) return id_opt->value_span;
+      for (const auto& r : script_.relations) {
+        if (r.kind != RelationKind::Sink || !iequals(r.name.text, sink.name)) continue;
+        for (const auto& pk : r.primary_key)
+          if (iequals(pk.text, key)) return pk.span;
+        for (const auto& c : r.columns)
+          if (c.primary_key && iequals(c.name.text, key)) return c.span;
+      }
+      return sink.span;
+    };
     for (const auto& key : sink.document_id) {
-      if (output_index(key) < 0) {
-        auto& d = diags_.report(DiagKind::InvalidDocumentId, id_opt ? id_opt->value_span : sink.span,
+      if (output_index(key) < 0 && outputs_complete_) {
+        auto& d = diags_.report(DiagKind::InvalidDocumentId, key_span(key),
                                 fmt::format("'{}' is not an output column of pipeline '{}'", key, def.name));
         std::string m = closest_match(key, out_names);
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
@@ -786,6 +836,7 @@ class Binder {
       const OptionInfo* idx = sink.options.find("index");
       for (const auto& field : pattern->fields()) {
         int i = output_index(field);
+        if (i < 0 && !outputs_complete_) continue;
         if (i < 0 || def.outputs[i].expr->type->id != TypeId::Timestamp) {
           auto& d = diags_.report(DiagKind::InvalidIndexPattern, idx ? idx->value_span : sink.span,
                                   i < 0 ? fmt::format("'{}' is not an output column of pipeline '{}'", field, def.name)
@@ -802,6 +853,7 @@ class Binder {
   BoundScript out_;
   Span owner_span_;
   std::set<const ast::RelationDecl*> duplicates_;
+  bool outputs_complete_ = true;
 };
 
 }  // namespace
