@@ -62,7 +62,7 @@ struct KafkaSourceConfig {
   // offsets, ListOffsets, watermarks).
   int sync_timeout_ms = 10000;
   // Receives a line per connection state change, rebalance and fatal error
-  // (on the source thread); none when empty.
+  // (on the source thread, or on a thread calling commit()); none when empty.
   std::function<void(const std::string&)> log;
 
   // From the source's WITH options (key, value). `default_group` is used

@@ -83,8 +83,9 @@ struct KafkaSource::Impl {
   }
   void set_state(KafkaConnectionState s) {
     KafkaConnectionState old = self->state_.load();
-    if (old == KafkaConnectionState::Failed || old == s) return;
-    self->state_.store(s);
+    do {
+      if (old == KafkaConnectionState::Failed || old == s) return;
+    } while (!self->state_.compare_exchange_weak(old, s));
     log(std::string("kafka: ") + kafka_connection_state_name(s));
   }
   void fail(std::string e) {
@@ -196,6 +197,14 @@ struct KafkaSource::Impl {
 
   void apply_commit_result(CommitRequest& req, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* offsets) {
+    bool connected = false;
+    apply_commit_result_locked(req, err, offsets, &connected);
+    if (connected) set_state(KafkaConnectionState::Connected);
+  }
+
+  void apply_commit_result_locked(CommitRequest& req, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* offsets, bool* connected_out) {
+    bool connected = false;
     std::lock_guard lock(mu);
     for (const CommitOffset& c : req.offsets) {
       rd_kafka_resp_err_t e = err;
@@ -206,6 +215,7 @@ struct KafkaSource::Impl {
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
         tracker.commit_succeeded(c.slot, c.epoch, c.offset);
         ++counters.commits;
+        connected = true;
       } else {
         tracker.commit_failed(c.slot, c.epoch, c.offset);
         ++counters.commit_failures;
@@ -214,6 +224,7 @@ struct KafkaSource::Impl {
                               std::to_string(c.offset) + " failed: " + rd_kafka_err2str(e);
       }
     }
+    *connected_out = connected;
   }
 
   // Commits the committable offsets of `slots` (all assigned when null).
@@ -620,6 +631,9 @@ struct KafkaSource::Impl {
       std::lock_guard lock(mu);
       counters.dropped += dropped;
     }
+    // Messages only come from a broker that is up (statistics, every
+    // statistics.interval.ms, also tell when none is).
+    if (n || dropped) set_state(KafkaConnectionState::Connected);
     for (auto s : gathering)
       if (parts[s].active && !parts[s].gathered.empty()) build_chunk(s, out);
     gathering.clear();
