@@ -11,6 +11,7 @@
 #include "runtime/operators/lookup_join.h"
 #include "runtime/operators/project.h"
 #include "runtime/operators/sink.h"
+#include "runtime/operators/window_aggregate.h"
 #include "runtime/sources/file_source.h"
 
 namespace pipec {
@@ -82,8 +83,6 @@ std::string unsupported_reason(const LogicalPipeline& plan) {
                  "', which `pipec run` cannot read yet (file can)";
         break;
       }
-      case LogicalOperatorType::WindowAggregate:
-        return "window aggregates (GROUP BY TUMBLE/HOP/SESSION) are not executed yet";
       case LogicalOperatorType::Sink: {
         const SinkDef* sink = op->as<LogicalSink>().sink;
         if (sink && sink->connector != "stdout" && sink->connector != "file")
@@ -149,7 +148,9 @@ OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptio
         break;
       }
       case LogicalOperatorType::WindowAggregate:
-        throw RunError::failed("pipeline '" + plan.name + "': window aggregates are not executed yet");
+        chain.operators.push_back(
+            std::make_unique<WindowAggregateOperator>(op->as<LogicalWindowAggregate>(), cap));
+        break;
     }
   }
   for (size_t i = 0; i + 1 < chain.operators.size(); ++i) chain.operators[i]->set_next(chain.operators[i + 1].get());

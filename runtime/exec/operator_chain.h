@@ -29,7 +29,7 @@ struct OperatorChain {
 };
 
 // Throws RunError for what `pipec run` cannot execute yet (Kafka sources,
-// Elasticsearch sinks, window aggregates).
+// Elasticsearch sinks).
 OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options);
 
 // Empty when the plan can run, else why not (checked before anything starts).

@@ -48,7 +48,9 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
                    info.engine, info.compile_ms);
   if (!r.error().empty()) t += fmt::format("  error: {}\n", r.error());
   t += fmt::format("  events: {} in, {} out", group_digits(in), group_digits(out));
-  if (s.filtered) t += fmt::format(", {} filtered by WHERE", group_digits(s.filtered));
+  if (s.filtered)
+    t += fmt::format(", {} filtered by {}", group_digits(s.filtered),
+                     r.plan().def && r.plan().def->grouped() ? "WHERE/HAVING" : "WHERE");
   if (s.deduplicated) t += fmt::format(", {} duplicates dropped", group_digits(s.deduplicated));
   if (s.join_misses) t += fmt::format(", {} without a join match", group_digits(s.join_misses));
   t += "\n";
