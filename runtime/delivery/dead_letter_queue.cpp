@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+
+#include "runtime/exec/run_error.h"
 
 namespace pipec {
 
@@ -21,8 +25,15 @@ DeadLetterQueue::DeadLetterQueue(std::string pipeline, std::vector<SourceDescrip
     : clock(&wall_clock_millis), encoder_(std::move(pipeline), std::move(sources)), writer_(std::move(path)) {}
 
 void DeadLetterQueue::open() {
+  // Fail before any input is read when letters could not be written later.
+  const std::string& path = writer_.path();
+  std::string error = create_parent_directories(path);
+  if (!error.empty()) throw RunError::io("cannot write dead letters to '" + path + "': " + error);
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
+    throw RunError::io("cannot write dead letters to '" + path + "': " + std::strerror(errno));
   std::error_code ec;
-  if (std::filesystem::exists(writer_.path(), ec)) writer_.open();  // truncates the old run's letters
+  if (std::filesystem::exists(path, ec)) writer_.open();  // truncates the old run's letters
 }
 
 void DeadLetterQueue::add(std::string_view reason_key, std::string_view error, std::string_view constraint,

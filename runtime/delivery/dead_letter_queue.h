@@ -30,7 +30,8 @@ class DeadLetterQueue {
   // indices of the pipeline's input.
   DeadLetterQueue(std::string pipeline, std::vector<SourceDescriptor> sources, std::string path);
 
-  // Truncates a dead-letter file left by an earlier run (if any).
+  // Checks that the file can be written (creating missing directories) and
+  // truncates one left by an earlier run. Throws RunError.
   void open();
 
   // One rejected record. `reason_key` is the counting bucket:
