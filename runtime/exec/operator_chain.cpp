@@ -8,6 +8,7 @@
 #include "runtime/operators/constraint.h"
 #include "runtime/operators/dedup.h"
 #include "runtime/operators/filter.h"
+#include "runtime/operators/kernel_operator.h"
 #include "runtime/operators/lookup_join.h"
 #include "runtime/operators/project.h"
 #include "runtime/operators/sink.h"
@@ -43,6 +44,22 @@ std::vector<std::string> declared_sql(const LogicalPipeline& plan, const Logical
     if (declared)
       for (const auto& d : *declared)
         if (d.name == c.name && d.expr) sql = to_sql(*d.expr);
+    out.push_back(sql);
+  }
+  return out;
+}
+
+// The same for the constraint slots of a fused kernel.
+std::vector<std::string> declared_sql(const LogicalPipeline& plan, const CompiledKernel& kernel) {
+  std::vector<std::string> out;
+  for (const auto& slot : kernel.spec.constraints) {
+    const std::vector<ConstraintInfo>* declared = nullptr;
+    if (plan.def && plan.def->source && slot.owner == plan.def->source->name) declared = &plan.def->source->constraints;
+    else if (plan.def && slot.owner == plan.def->name) declared = &plan.def->constraints;
+    std::string sql;
+    if (declared)
+      for (const auto& d : *declared)
+        if (d.name == slot.constraint->name && d.expr) sql = to_sql(*d.expr);
     out.push_back(sql);
   }
   return out;
@@ -96,62 +113,82 @@ std::string unsupported_reason(const LogicalPipeline& plan) {
   return {};
 }
 
+namespace {
+
+// The reference operator (or the source) for one logical operator.
+void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const ChainOptions& options,
+                  OperatorChain& chain) {
+  const uint32_t cap = options.batch_capacity;
+  switch (op->type) {
+    case LogicalOperatorType::Source: {
+      const auto& src = op->as<LogicalSource>();
+      FileSourceOptions fo;
+      fo.source_name = src.relation->name;
+      fo.path = src.relation->options.get("path");
+      fo.chunk_bytes = options.chunk_bytes;
+      if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
+        fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
+      chain.source = std::make_unique<FileSource>(src, fo);
+      chain.source_schema = src.schema;
+      chain.event_time_column = event_time_column(plan, src.schema);
+      if (src.relation->watermark) chain.watermark_delay_ms = src.relation->watermark->delay_ms;
+      break;
+    }
+    case LogicalOperatorType::Constraint: {
+      const auto& c = op->as<LogicalConstraint>();
+      chain.operators.push_back(std::make_unique<ConstraintOperator>(c, declared_sql(plan, c)));
+      break;
+    }
+    case LogicalOperatorType::Filter:
+      chain.operators.push_back(std::make_unique<FilterOperator>(op->as<LogicalFilter>()));
+      break;
+    case LogicalOperatorType::Project:
+      chain.operators.push_back(std::make_unique<ProjectOperator>(op->as<LogicalProject>(), cap));
+      break;
+    case LogicalOperatorType::Dedup: {
+      const auto& d = op->as<LogicalDedup>();
+      DedupOperator::Options o;
+      o.within_ms = d.within_ms;
+      o.event_time_column = event_time_column(plan, d.child->schema);
+      if (o.event_time_column >= 0 && plan.def->source->watermark)
+        o.watermark_delay_ms = plan.def->source->watermark->delay_ms;
+      chain.operators.push_back(std::make_unique<DedupOperator>(d, o));
+      break;
+    }
+    case LogicalOperatorType::LookupJoin:
+      chain.operators.push_back(std::make_unique<LookupJoinOperator>(op->as<LogicalLookupJoin>(), nullptr, cap));
+      break;
+    case LogicalOperatorType::WindowAggregate:
+      chain.operators.push_back(std::make_unique<WindowAggregateOperator>(op->as<LogicalWindowAggregate>(), cap));
+      break;
+    case LogicalOperatorType::Sink: {
+      const auto& s = op->as<LogicalSink>();
+      chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink)));
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options) {
   std::string why = unsupported_reason(plan);
   if (!why.empty()) throw RunError::failed("pipeline '" + plan.name + "': " + why);
   OperatorChain chain;
-  const uint32_t cap = options.batch_capacity;
-  for (const LogicalOperator* op : source_first(plan)) {
-    switch (op->type) {
-      case LogicalOperatorType::Source: {
-        const auto& src = op->as<LogicalSource>();
-        FileSourceOptions fo;
-        fo.source_name = src.relation->name;
-        fo.path = src.relation->options.get("path");
-        fo.chunk_bytes = options.chunk_bytes;
-        if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
-          fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
-        chain.source = std::make_unique<FileSource>(src, fo);
-        chain.source_schema = src.schema;
-        chain.event_time_column = event_time_column(plan, src.schema);
-        if (src.relation->watermark) chain.watermark_delay_ms = src.relation->watermark->delay_ms;
-        break;
-      }
-      case LogicalOperatorType::Constraint: {
-        const auto& c = op->as<LogicalConstraint>();
-        chain.operators.push_back(std::make_unique<ConstraintOperator>(c, declared_sql(plan, c)));
-        break;
-      }
-      case LogicalOperatorType::Filter:
-        chain.operators.push_back(std::make_unique<FilterOperator>(op->as<LogicalFilter>()));
-        break;
-      case LogicalOperatorType::Project:
-        chain.operators.push_back(std::make_unique<ProjectOperator>(op->as<LogicalProject>(), cap));
-        break;
-      case LogicalOperatorType::Dedup: {
-        const auto& d = op->as<LogicalDedup>();
-        DedupOperator::Options o;
-        o.within_ms = d.within_ms;
-        o.event_time_column = event_time_column(plan, d.child->schema);
-        if (o.event_time_column >= 0 && plan.def->source->watermark)
-          o.watermark_delay_ms = plan.def->source->watermark->delay_ms;
-        chain.operators.push_back(std::make_unique<DedupOperator>(d, o));
-        break;
-      }
-      case LogicalOperatorType::LookupJoin:
+  if (options.physical && options.kernels) {
+    // Fused kernels: one KernelOperator per Kernel stage (compiled, or the
+    // reference kernel), the reference operators for every other stage.
+    for (const auto& stage : options.physical->stages) {
+      if (stage.kind == PhysicalStage::Kind::Kernel) {
+        const CompiledKernel& kernel = options.kernels->kernels.at(stage.kernel_id);
         chain.operators.push_back(
-            std::make_unique<LookupJoinOperator>(op->as<LogicalLookupJoin>(), nullptr, cap));
-        break;
-      case LogicalOperatorType::Sink: {
-        const auto& s = op->as<LogicalSink>();
-        chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink)));
-        break;
+            std::make_unique<KernelOperator>(kernel, options.batch_capacity, declared_sql(plan, kernel)));
+        continue;
       }
-      case LogicalOperatorType::WindowAggregate:
-        chain.operators.push_back(
-            std::make_unique<WindowAggregateOperator>(op->as<LogicalWindowAggregate>(), cap));
-        break;
+      for (const LogicalOperator* op : stage.operators) add_operator(plan, op, options, chain);
     }
+  } else {
+    for (const LogicalOperator* op : source_first(plan)) add_operator(plan, op, options, chain);
   }
   for (size_t i = 0; i + 1 < chain.operators.size(); ++i) chain.operators[i]->set_next(chain.operators[i + 1].get());
   return chain;

@@ -1,6 +1,8 @@
 // Turns a (possibly optimized) logical plan into what runs: a source and a
-// chain of operators ending in the sink, all interpreted by the reference
-// evaluator. The decode list is taken from LogicalSource::decode as given.
+// chain of operators ending in the sink — the reference operators
+// (runtime/operators, interpreted row by row), or fused kernels for the
+// row-local runs when compiled kernels are given. The decode list is taken
+// from LogicalSource::decode as given.
 #pragma once
 
 #include <memory>
@@ -12,9 +14,17 @@
 
 namespace pipec {
 
+struct CompiledPipeline;
+struct PhysicalPipeline;
+
 struct ChainOptions {
   uint32_t batch_capacity = kDefaultBatchCapacity;
   size_t chunk_bytes = 1 << 20;
+  // With both set (and outliving the chain), each Kernel stage of `physical`
+  // runs as one KernelOperator over `kernels` (JIT-compiled, or the reference
+  // kernel); otherwise every logical operator runs as its reference operator.
+  const PhysicalPipeline* physical = nullptr;
+  const CompiledPipeline* kernels = nullptr;
 };
 
 struct OperatorChain {

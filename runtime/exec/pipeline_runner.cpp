@@ -40,7 +40,8 @@ void PipelineRunner::dead_letter_decode_errors(const DecodeErrors& errors) {
 }
 
 void PipelineRunner::run_batches(const std::atomic<int>& stop) {
-  chain_ = build_operator_chain(plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes});
+  chain_ = build_operator_chain(
+      plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes, options_.physical, options_.kernels});
   if (auto* sink = dynamic_cast<const SinkOperator*>(chain_.operators.back().get())) output_ = sink->output().describe();
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();

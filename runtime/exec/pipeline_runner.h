@@ -23,6 +23,9 @@ struct PipelineRunOptions {
   // the current directory.
   std::string dead_letter_path;
   int64_t now_millis = 0;  // now() for the whole run; 0: the wall clock at start
+  // Fused kernels to run instead of the reference operators (see ChainOptions).
+  const PhysicalPipeline* physical = nullptr;
+  const CompiledPipeline* kernels = nullptr;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };

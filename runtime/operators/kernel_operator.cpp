@@ -6,11 +6,14 @@
 
 namespace pipec {
 
-KernelOperator::KernelOperator(const CompiledKernel& kernel, uint32_t batch_capacity)
-    : Operator(kernel.spec.outputs), kernel_(kernel) {
+KernelOperator::KernelOperator(const CompiledKernel& kernel, uint32_t batch_capacity, std::vector<std::string> sql)
+    : Operator(kernel.spec.outputs), kernel_(kernel), sql_(std::move(sql)) {
   if (kernel.spec.projects) out_ = std::make_unique<Batch>(physical_types(schema()), batch_capacity);
-  for (const auto& slot : kernel.spec.constraints) {
-    errors_.push_back("constraint '" + slot.constraint->name + "' violated: " + to_sql(*slot.constraint->expr));
+  sql_.resize(kernel.spec.constraints.size());
+  for (size_t c = 0; c < sql_.size(); ++c) {
+    const auto& slot = kernel.spec.constraints[c];
+    if (sql_[c].empty()) sql_[c] = to_sql(*slot.constraint->expr);
+    errors_.push_back("constraint '" + slot.constraint->name + "' violated: " + sql_[c]);
     keys_.push_back("constraint " + slot.constraint->name);
   }
 }
@@ -19,7 +22,7 @@ void KernelOperator::open(ExecContext& ctx) {
   stats_.clear();
   for (const auto& slot : kernel_.spec.constraints) {
     ctx.stats.constraints.push_back(
-        {slot.owner, slot.constraint->name, to_sql(*slot.constraint->expr), slot.constraint->action, 0});
+        {slot.owner, slot.constraint->name, sql_[stats_.size()], slot.constraint->action, 0});
     stats_.push_back(&ctx.stats.constraints.back());
   }
   counters_.assign(std::max<size_t>(1, stats_.size()), 0);
@@ -46,6 +49,17 @@ void KernelOperator::push(Batch& batch, ExecContext& ctx) {
   PipecKernelArgs args{batch.size, 0, inputs_.data(), out_ ? outputs_.data() : inputs_.data(),
                        batch.row_status.data(), batch.row_reason.data(), counters_.data(), &ctx.functions, -1};
   kernel_.run(&args);
+  if (args.fail_row >= 0) {
+    // FAIL PIPELINE: the run ends at the failing record, so rows after it are
+    // not processed. Run again over [0, fail_row] from the original statuses
+    // so counters and marks cover exactly those rows (as the reference
+    // operators do); the kernel is deterministic, the failure recurs.
+    std::copy(status_before_.begin(), status_before_.end(), batch.row_status.begin());
+    std::fill(counters_.begin(), counters_.end(), 0);
+    args.rows = static_cast<uint32_t>(args.fail_row) + 1;
+    args.fail_row = -1;
+    kernel_.run(&args);
+  }
 
   for (size_t c = 0; c < stats_.size(); ++c) stats_[c]->violations += counters_[c];
   uint32_t last = args.fail_row >= 0 ? static_cast<uint32_t>(args.fail_row) + 1 : batch.size;
@@ -64,7 +78,7 @@ void KernelOperator::push(Batch& batch, ExecContext& ctx) {
     const auto& slot = kernel_.spec.constraints[batch.row_reason[args.fail_row]];
     ctx.fail("constraint '" + slot.constraint->name + "' (ON VIOLATION FAIL PIPELINE) of " + slot.owner +
              " violated by the record at " + ctx.describe(batch.positions[args.fail_row]) + ": " +
-             to_sql(*slot.constraint->expr));
+             sql_[batch.row_reason[args.fail_row]]);
     batch.size = last;  // rows after the failing record are not processed further
   }
   if (out_) {

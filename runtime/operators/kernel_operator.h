@@ -15,7 +15,10 @@ namespace pipec {
 class KernelOperator : public Operator {
  public:
   // `kernel` must outlive the operator (it lives in the CompiledPipeline).
-  KernelOperator(const CompiledKernel& kernel, uint32_t batch_capacity = kDefaultBatchCapacity);
+  // `sql[c]`: constraint slot c's expression as declared, for messages (the
+  // optimizer may have rewritten the kernel's copy); empty -> to_sql() of it.
+  KernelOperator(const CompiledKernel& kernel, uint32_t batch_capacity = kDefaultBatchCapacity,
+                 std::vector<std::string> sql = {});
   const char* name() const override { return kernel_.native ? "CompiledKernel" : "InterpretedKernel"; }
   void open(ExecContext& ctx) override;
   void push(Batch& batch, ExecContext& ctx) override;
@@ -26,6 +29,7 @@ class KernelOperator : public Operator {
   std::vector<uint8_t> status_before_;
   std::vector<uint64_t> counters_;
   std::vector<ConstraintStats*> stats_;   // per constraint slot
+  std::vector<std::string> sql_;          // per constraint slot, as declared
   std::vector<std::string> errors_;       // "constraint 'x' violated: sql"
   std::vector<std::string> keys_;         // "constraint x"
   std::vector<PipecKernelColumn> inputs_, outputs_;

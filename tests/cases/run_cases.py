@@ -16,9 +16,11 @@ Every folder under tests/cases/ with a pipeline.pipe is a case:
 The runner runs pipec in the case folder, sends every file sink and dead-letter
 queue to a temporary folder with --set (stdout sinks are captured), and diffs.
 
-  run_cases.py [--pipec PATH] [--update] [CASE...]
+  run_cases.py [--pipec PATH] [--engine interpreter|kernels|jit] [--update] [CASE...]
 
---update rewrites the expectations from the actual results (review the diff!).
+--engine runs the cases with another engine (the expectations are the same
+for all: the engines must agree); --update rewrites the expectations from the
+actual results (review the diff!).
 """
 import argparse
 import difflib
@@ -67,8 +69,9 @@ def plan_outline(pipec, case_dir, extra):
 
 
 def strip_timing(value):
+    """Drops what differs between runs or engines: timings and the engine name."""
     if isinstance(value, dict):
-        return {k: strip_timing(v) for k, v in value.items() if k != "timing"}
+        return {k: strip_timing(v) for k, v in value.items() if k not in ("timing", "engine")}
     if isinstance(value, list):
         return [strip_timing(v) for v in value]
     return value
@@ -101,14 +104,15 @@ def write(path, text):
         f.write(text)
 
 
-def run_case(pipec, name, update):
+def run_case(pipec, name, update, engine):
     case_dir = os.path.join(HERE, name)
     extra = shlex.split(read(os.path.join(case_dir, "args")))
     outline, _ = plan_outline(pipec, case_dir, [])
     if outline is None:
         outline = []  # a script that does not compile: only the exit code is compared
     with tempfile.TemporaryDirectory(prefix="pipec-case-") as tmp:
-        cmd = [pipec, "run", "pipeline.pipe", "--no-progress", "--summary-json", os.path.join(tmp, "summary.json")]
+        cmd = [pipec, "run", "pipeline.pipe", "--no-progress", "--engine", engine,
+               "--summary-json", os.path.join(tmp, "summary.json")]
         sinks = sorted({(s, c) for _, s, c in outline})
         pipelines = sorted({p for p, _, _ in outline})
         for sink, connector in sinks:
@@ -158,6 +162,7 @@ def run_case(pipec, name, update):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pipec")
+    ap.add_argument("--engine", default="interpreter", choices=["interpreter", "kernels", "jit"])
     ap.add_argument("--update", action="store_true", help="rewrite the expectations from the actual results")
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
@@ -165,12 +170,13 @@ def main():
     failed = []
     cases = discover(args.cases)
     for name in cases:
-        ok, report = run_case(pipec, name, args.update)
+        ok, report = run_case(pipec, name, args.update, args.engine)
         print(("updated " if args.update else "ok      " if ok else "FAILED  ") + name)
         if not ok:
             failed.append(name)
             sys.stdout.write(report)
-    print(f"{len(cases) - len(failed)}/{len(cases)} cases passed" + (" (expectations rewritten)" if args.update else ""))
+    print(f"{len(cases) - len(failed)}/{len(cases)} cases passed ({args.engine})" +
+          (" (expectations rewritten)" if args.update else ""))
     return 1 if failed else 0
 
 
