@@ -127,18 +127,27 @@ struct BulkClient::Impl {
   void close() {
     {
       std::lock_guard lock(mu);
-      if (stopped) return;
+      if (stop) return;
       stop = true;
+      curl_multi_wakeup(multi);
     }
-    curl_multi_wakeup(multi);
     if (io.joinable()) io.join();
+    {
+      std::lock_guard lock(mu);
+      stopped = true;  // from here on wakeup() leaves the multi handle alone
+    }
     for (auto& s : slots) {
       if (s->busy) curl_multi_remove_handle(multi, s->easy);
       curl_easy_cleanup(s->easy);
     }
     curl_multi_cleanup(multi);
+    multi = nullptr;
+  }
+
+  // Interrupts the I/O thread's curl_multi_poll (thread-safe).
+  void wakeup() {
     std::lock_guard lock(mu);
-    stopped = true;
+    if (!stopped) curl_multi_wakeup(multi);
   }
 
   // ------------------------------------------------------------ owner side
@@ -157,8 +166,8 @@ struct BulkClient::Impl {
       stats.max_buffered_bytes = std::max<uint64_t>(stats.max_buffered_bytes, buffered_bytes);
       incoming.push_back(std::move(r));
       r.clear();
+      curl_multi_wakeup(multi);  // stop is false: the handle is alive
     }
-    curl_multi_wakeup(multi);
     return SubmitResult::Accepted;
   }
 
@@ -630,7 +639,7 @@ bool BulkClient::flush(std::chrono::milliseconds timeout) {
     std::lock_guard lock(impl_->mu);
     impl_->flush_waiters++;
   }
-  curl_multi_wakeup(impl_->multi);
+  impl_->wakeup();
   bool done = false;
   while (true) {
     impl_->deliver();
