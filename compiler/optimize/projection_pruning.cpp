@@ -64,6 +64,17 @@ int prune_projections(LogicalPipeline& plan) {
   }
   for (int c = 0; c < width; ++c)
     if (source->decode[c].not_null) whole[c] = true;
+  // A DEDUPLICATE on the source runs in event time: it reads the watermark
+  // column implicitly, so the column stays even when no expression uses it.
+  const RelationDef* rel = source->relation;
+  bool dedup = std::any_of(readers.begin(), readers.end(),
+                           [](const LogicalOperator* op) { return op->type == LogicalOperatorType::Dedup; });
+  if (dedup && rel && rel->watermark) {
+    for (int c = 0; c < width; ++c)
+      if (!source->decode[c].metadata && source->decode[c].path.size() == 1 &&
+          source->decode[c].path[0] == rel->columns[rel->watermark->column].name)
+        whole[c] = true;
+  }
 
   // New decode list and the index maps.
   std::vector<DecodeColumn> decode;
