@@ -158,17 +158,27 @@ class ScriptLoader {
       return;
     }
     if (!loaded_.insert(key).second) return;  // diamond import: already parsed
-    std::ifstream in(path, std::ios::binary);
-    if (!in || fs::is_directory(path)) {
-      std::error_code ec(errno ? errno : ENOENT, std::generic_category());
+    // Only regular files: a FIFO would block the open, /dev/zero would never end.
+    std::error_code status_error;
+    fs::file_status st = fs::status(path, status_error);
+    if (!status_error && fs::exists(st) && !fs::is_regular_file(st)) {
       diags_.report(DiagKind::FileNotFound, imported_at, path,
-                    fs::is_directory(path) ? "is a directory" : ec.message());
+                    fs::is_directory(st) ? "is a directory" : "not a regular file");
       return;
     }
-    std::stringstream buf;
-    buf << in.rdbuf();
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::error_code ec(errno ? errno : ENOENT, std::generic_category());
+      diags_.report(DiagKind::FileNotFound, imported_at, path, ec.message());
+      return;
+    }
+    // Read at most one byte past the limit: parse_one reports InputTooLarge.
+    std::string text(kMaxScriptBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
     active_.push_back(key);
-    FileId id = sources_.add(path, buf.str());
+    FileId id = sources_.add(path, std::move(text));
     parse_one(id, out);
     active_.pop_back();
   }
