@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # cli_<name>.expected. Paths are relative to this directory.
 CLI_CASES = {
     "missing_file": (["does_not_exist.pipe"], None, 2),
+    "device_file": (["/dev/zero"], None, 2),
     "missing_and_broken": (["does_not_exist.pipe", "fail_unknown_column.pipe"], None, 2),
     "stdin": (["-"], "CREATE SOURCE s (x BIGINT) WITH (connector = 'file', path = 'x.ndjson');\n"
                      "CREATE SINK o WITH (connector = 'stdout', 'document.id' = 'x');\n"
