@@ -19,8 +19,7 @@
 //    fills an output batch of its own and pushes that one.
 //  - Operators that hold rows (window aggregates) emit zero or more batches
 //    per push(), and when event time passes (on_watermark) or input ends
-//    (finish). The interface already carries both signals; the window
-//    operator itself is not written yet.
+//    (finish).
 //  - Dead letters are written by the operator that rejects the row, through
 //    ExecContext::dead_letters (one queue, one shape, counted per reason).
 //  - FAIL PIPELINE: the operator dead-letters the row, truncates the batch
