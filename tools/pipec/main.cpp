@@ -63,8 +63,10 @@ const char* kUsage = R"(pipec — declarative pipelines: Kafka/NDJSON in, Elasti
 
 usage:
   pipec check FILE... [--baseline OLD_FILE] [--format text|json|sarif] [--emit-mapping [SINK]]
-  pipec explain FILE [--logical|--physical|--ir] [--format text|json|dot] [--disable-pass NAME]...
-  pipec run FILE [--set key=value]... [--no-jit] [--batch]
+  pipec explain FILE [--logical|--physical] [--format text|json|dot] [--disable-pass NAME]...
+  pipec explain FILE --ir | --ir-unoptimized
+  pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
+            [--summary-json PATH] [--no-progress]
   pipec functions [--format text|json]
   pipec --version
 

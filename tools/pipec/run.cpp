@@ -8,12 +8,12 @@
 //
 // Engines (--engine E):
 //   interpreter  every operator row by row through the reference evaluator
-//                (the default for now; --no-jit selects it)
+//                (--no-jit selects it)
 //   kernels      row-local operators fused into kernels, run by the
 //                reference kernel (the JIT's oracle, without LLVM)
-//   jit          fused kernels compiled with LLVM ORC (--jit), cached on disk;
-//                a kernel that cannot be compiled falls back to the reference
-//                kernel
+//   jit          the default: fused kernels compiled with LLVM ORC, cached on
+//                disk; a kernel that cannot be compiled falls back to the
+//                reference kernel
 //
 // --set NAME.KEY=VALUE overrides (or adds) option KEY of the source, table,
 // sink or pipeline called NAME before binding, so the value is validated as
@@ -141,8 +141,8 @@ int run_command(Args args) {
     if (!parse_override(value, &o, &error)) return usage_error(error);
     overrides.push_back(std::move(o));
   }
-  std::string engine = "interpreter";
-  if (take_flag(args, "--jit")) engine = "jit";
+  std::string engine = "jit";
+  take_flag(args, "--jit");  // the default; accepted for symmetry with --no-jit
   take_option(args, "--engine", &engine);
   if (take_flag(args, "--no-jit")) engine = "interpreter";
   if (engine != "interpreter" && engine != "kernels" && engine != "jit")
