@@ -267,14 +267,20 @@ struct BulkClient::Impl {
       if (open.empty()) {
         open = std::move(piece);
         open_since = now;
-      } else if (open.bytes() + piece.bytes() <= config.bulk_max_bytes &&
-                 open.size() + piece.size() <= config.bulk_max_actions) {
-        open.reserve(open.bytes() + piece.bytes(), open.size() + piece.size());
-        for (size_t i = 0; i < piece.size(); ++i) open.append_item(piece, i);
       } else {
-        seal();
-        open = std::move(piece);
-        open_since = now;
+        // Top the open request up to its limits; the rest starts the next one.
+        size_t i = 0;
+        while (i < piece.size() && open.size() < config.bulk_max_actions &&
+               open.bytes() + piece.items()[i].size() <= config.bulk_max_bytes)
+          open.append_item(piece, i++);
+        if (i < piece.size()) {
+          seal();
+          BulkRequest rest;
+          rest.reserve(piece.bytes(), piece.size() - i);
+          for (; i < piece.size(); ++i) rest.append_item(piece, i);
+          open = std::move(rest);
+          open_since = now;
+        }
       }
       // Full when no document of the average size fits any more.
       size_t avg = open.bytes() / std::max<size_t>(1, open.size());
