@@ -65,6 +65,29 @@ struct KafkaSource::Impl {
   // Counters (under mu).
   KafkaSourceStats counters;
 
+  // Commits are held back while the group rebalances: librdkafka 2.0.2 turns
+  // an OffsetCommit that races a rejoin (ILLEGAL_GENERATION) into a lost
+  // assignment (confluentinc/librdkafka#4059, fixed in 2.8), which costs a
+  // second rebalance and re-delivers every record in flight. Known from two
+  // signals: after a cooperative revocation librdkafka rejoins, and the
+  // rejoin ends with an assign callback (the first assign after the revoke
+  // belongs to the same generation, so two are awaited); and the statistics'
+  // cgrp.join_state.
+  std::atomic<int> rejoin_assigns{0};
+  std::atomic<int64_t> rejoin_deadline_ms{0};
+  std::atomic<bool> join_steady{true};
+  bool closing = false;
+
+  static int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  bool rebalancing() const {
+    if (!join_steady.load()) return true;
+    return rejoin_assigns.load() > 0 && now_ms() < rejoin_deadline_ms.load();
+  }
+
   // Source-thread caches for mapping messages to slots.
   const char* last_topic_name = nullptr;
   uint32_t last_topic_index = 0;
@@ -296,6 +319,7 @@ struct KafkaSource::Impl {
   }
 
   void on_assign(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
+    if (rejoin_assigns.load() > 0) rejoin_assigns.fetch_sub(1);
     rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_copy(partitions);
     const bool bounded = config.bounded();
     const bool by_time = config.startup == KafkaStartupMode::Timestamp;
@@ -423,6 +447,10 @@ struct KafkaSource::Impl {
         tracker.revoke(s);
       }
     }
+    if (cooperative && !lost && !closing) {
+      rejoin_assigns.store(2);
+      rejoin_deadline_ms.store(now_ms() + 30000);
+    }
     if (cooperative) {
       if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions)) {
         set_error(std::string("kafka: unassign: ") + rd_kafka_error_string(error));
@@ -436,12 +464,18 @@ struct KafkaSource::Impl {
   }
 
   // ---------------------------------------------------------------- errors and statistics
+  // librdkafka raised a fatal error (reported through error_cb or as a
+  // consumer error message): the instance is unusable.
+  void fail_fatal() {
+    char buf[512];
+    rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
+    fail(std::string("kafka: fatal error: ") + rd_kafka_err2name(orig) + ": " + buf);
+  }
+
   static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* impl = static_cast<Impl*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char buf[512];
-      rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
-      impl->fail(std::string("kafka: fatal error: ") + rd_kafka_err2name(orig) + ": " + buf);
+      impl->fail_fatal();
       return;
     }
     impl->set_error(std::string("kafka: ") + rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ": " +
@@ -469,6 +503,9 @@ struct KafkaSource::Impl {
         if (state == "UP") up = true;
       }
     }
+    std::string_view cgrp_state, join_state;
+    if (!doc["cgrp"]["state"].get(cgrp_state) && !doc["cgrp"]["join_state"].get(join_state))
+      join_steady.store(cgrp_state != "up" || join_state == "steady");
     int64_t lag = -1;
     simdjson::dom::object topics;
     if (!doc["topics"].get(topics)) {
@@ -502,6 +539,10 @@ struct KafkaSource::Impl {
       if (s == OffsetTracker::kNoSlot) return;
       Part& p = parts[s];
       if (config.bounded() && p.stop_high >= 0 && m->offset >= p.stop_high) finish(s);
+      return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+      fail_fatal();
       return;
     }
     std::string where;
@@ -731,6 +772,11 @@ void KafkaSource::release(std::span<const Ticket> tickets) {
 
 bool KafkaSource::commit(bool sync) {
   if (impl_->closed) return false;
+  if (impl_->rebalancing()) {  // deferred: the next call commits
+    std::lock_guard lock(impl_->mu);
+    ++impl_->counters.deferred_commits;
+    return !sync;
+  }
   return impl_->commit(sync, nullptr);
 }
 
@@ -798,6 +844,7 @@ void KafkaSource::resume_all() {
 void KafkaSource::close() {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
+  impl_->closing = true;
   if (impl_->rk) {
     if (state() != KafkaConnectionState::Failed) impl_->commit(true, nullptr);
     // Leaving the group revokes the assignment through rebalance_cb (which

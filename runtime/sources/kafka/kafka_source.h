@@ -101,6 +101,7 @@ struct KafkaSourceStats {
   uint64_t dropped = 0;          // fetched but not handed out (revoked, stopped, re-delivered)
   uint64_t commits = 0;          // partition offsets confirmed by the broker
   uint64_t commit_failures = 0;  // partition offsets the broker did not take
+  uint64_t deferred_commits = 0; // commit() calls skipped while the group rebalanced
   uint64_t rebalances = 0;
   uint32_t assigned = 0;         // partitions assigned now
   uint32_t paused = 0;           // of which paused
@@ -147,6 +148,11 @@ class KafkaSource {
   // Commits every partition whose low-water mark moved. async: results are
   // applied in a later poll(); sync: waits (up to sync_timeout_ms). Returns
   // false when a sync commit failed (see stats().last_error).
+  // While the group rebalances the call is skipped (counted in
+  // stats().deferred_commits; a sync call then returns false): with
+  // librdkafka 2.0.2 a commit racing a rejoin loses the whole assignment
+  // (librdkafka#4059). Revocations commit for themselves, so nothing is lost
+  // by deferring; just call commit() again on the next tick.
   bool commit(bool sync);
 
   // Backpressure (rd_kafka_pause_partitions). pause_all() also pauses
