@@ -433,6 +433,19 @@ def test_index_admin_operations(es):
         assert m["dynamic"] == "strict" and m["properties"]["name"] == {"type": "keyword"}
         assert admin("delete-template", base)["ok"]
 
+        # index.create at sink start-up: a plain name gets an index (twice is fine), a
+        # dated pattern a template.
+        assert admin("prepare", f"{base}-p", "index", MAPPING) == {"did": "index", "ok": True}
+        assert admin("prepare", f"{base}-p", "index", MAPPING)["ok"]
+        assert es.indices.get_mapping(index=f"{base}-p")[f"{base}-p"]["mappings"]["dynamic"] == "strict"
+        assert admin("prepare", base + "-d-{ts|yyyy.MM.dd}", "index", MAPPING)["did"] == "template"
+        assert load(f"{base}-d-2024.01.02", 5)["acked"] == 5
+        m = es.indices.get_mapping(index=f"{base}-d-2024.01.02")[f"{base}-d-2024.01.02"]["mappings"]
+        assert m["dynamic"] == "strict"
+        es.indices.delete_index_template(name=f"pipec-{base}-d")
+        assert admin("prepare", f"{base}-n", "none", MAPPING)["did"] == "none"
+        assert admin("exists", f"{base}-n")["exists"] is False
+
         assert admin("aliases", f"{base}-none")["indices"] == []
         missing = admin("count", f"{base}-none")
         assert missing["ok"] is False and missing["status"] == 404 and missing["type"] == "index_not_found_exception"

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -211,6 +212,42 @@ std::string IndexAdmin::cluster_health() {
   if (parse_json(parser, r.body, "_cluster/health")["status"].get(status))
     throw EsAdminError("_cluster/health: no status in the answer", static_cast<int>(r.status), "", r.body.substr(0, 200));
   return std::string(status);
+}
+
+std::string template_pattern(std::string_view index) {
+  std::string out;
+  size_t i = 0;
+  while (i < index.size()) {
+    if (index[i] == '{') {
+      size_t close = index.find('}', i);
+      if (close == std::string_view::npos) break;
+      if (out.empty() || out.back() != '*') out.push_back('*');
+      i = close + 1;
+    } else {
+      out.push_back(index[i++]);
+    }
+  }
+  if (i < index.size()) out.append(index.substr(i));
+  return out;
+}
+
+std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json) {
+  if (config.index_create == "none" || config.index.empty()) return "none";
+  IndexSettings settings;
+  settings.shards = config.index_shards;
+  settings.replicas = config.index_replicas;
+  std::string pattern = template_pattern(config.index);
+  if (config.index_create == "index" && pattern == config.index) {
+    admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true);
+    return "index";
+  }
+  // The template's name: the pattern without wildcards and other characters names may not hold.
+  std::string name;
+  for (char c : pattern)
+    name.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
+  while (!name.empty() && (name.back() == '_' || name.back() == '-' || name.back() == '.')) name.pop_back();
+  admin.put_index_template("pipec-" + (name.empty() ? std::string("index") : name), {pattern}, settings, mappings_json);
+  return "template";
 }
 
 }  // namespace pipec::es

@@ -105,6 +105,20 @@ class IndexAdmin {
   HttpSession http_;
 };
 
+// What the sink's index.create option asks for at start-up, from its config:
+//   "none"      nothing
+//   "index"     create config.index (an existing one is left as it is); an
+//               index name with {field|format} placeholders cannot be created
+//               ahead, so it gets a template instead
+//   "template"  an index template named after the pattern, for
+//               template_pattern(config.index)
+// with index.shards / index.replicas and the given mapping. Returns what it
+// did: "none", "index" or "template".
+std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json);
+
+// "orders-{ts|yyyy.MM.dd}" -> "orders-*"; a name without placeholders is kept.
+std::string template_pattern(std::string_view index);
+
 // `mappings_json` with "dynamic":"strict" added when it has no "dynamic" key.
 // Throws std::invalid_argument when it is not a JSON object.
 std::string strict_mappings(std::string_view mappings_json);
