@@ -221,7 +221,7 @@ def test_unknown_field_under_strict_mapping_is_dead_lettered(es, index, tmp_path
 # ------------------------------------------------------------------ faults
 
 
-FAST_RETRY = ["retry.max-attempts=12", "retry.initial-backoff=20ms", "retry.max-backoff=400ms",
+FAST_RETRY = ["retry.max-attempts=20", "retry.initial-backoff=20ms", "retry.max-backoff=400ms",
               "bulk.max-actions=500", "bulk.flush-interval=50ms"]
 
 
@@ -252,7 +252,9 @@ def test_faults_through_the_proxy_lose_and_double_nothing(es, index, fault_proxy
         {"match": "bulk", "every": 19, "offset": 9, "fault": "drop_after"},
     ]}
     proxy = fault_proxy(schedule)
-    r = load(index, 20000, hosts=proxy.url, batch=500, request_timeout_ms=2000, set=FAST_RETRY)
+    # About half of all requests meet a fault here: 30 attempts make a give-up (2^-30) impossible in practice.
+    r = load(index, 20000, hosts=proxy.url, batch=500, request_timeout_ms=2000,
+             set=FAST_RETRY + ["retry.max-attempts=30"])
     assert_every_ticket_once(r)
     assert r["dead"] == 0, r["dead_letter_sample"]
     assert r["acked"] == 20000
@@ -263,7 +265,8 @@ def test_faults_through_the_proxy_lose_and_double_nothing(es, index, fault_proxy
     assert all(n >= 1 for n in fired.values()), fired
     s = r["stats"]
     assert s["responses_429"] >= 2
-    assert s["items_rejected_429"] == st["partial_items_failed"] > 0
+    # (<=: an answer the client timed out on never reached it)
+    assert 0 < s["items_rejected_429"] <= st["partial_items_failed"]
     assert st["drop_before"] + st["drop_after"] >= 2
     # Timeouts always count; a connection dropped before any answer is often
     # re-sent by curl itself on a fresh connection (safe: ids are deterministic).
