@@ -375,11 +375,10 @@ class KernelBuilder {
         case Op::Add: return {b_.CreateFAdd(a.v, b.v), valid};
         case Op::Sub: return {b_.CreateFSub(a.v, b.v), valid};
         case Op::Mul: return {b_.CreateFMul(a.v, b.v), valid};
-        case Op::Div:
+        case Op::Div: return {b_.CreateFDiv(a.v, b.v), valid};  // IEEE, as DuckDB
         case Op::Mod: {
           Value* nonzero = b_.CreateFCmpUNE(b.v, llvm::ConstantFP::get(f64_, 0.0));
-          Value* r = e.op == Op::Div ? b_.CreateFDiv(a.v, b.v) : b_.CreateFRem(a.v, b.v);
-          return {r, b_.CreateAnd(valid, nonzero)};
+          return {b_.CreateFRem(a.v, b.v), b_.CreateAnd(valid, nonzero)};
         }
         default: return null_of(*e.type);
       }

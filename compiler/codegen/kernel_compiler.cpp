@@ -1,5 +1,7 @@
 #include "compiler/codegen/kernel_compiler.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -22,6 +24,17 @@ std::string default_kernel_cache_dir() {
   return {};
 }
 
+namespace {
+// Code generation changes between builds of one version, so cached objects
+// are keyed by the build of the running binary too (its size and mtime).
+std::string build_identity() {
+  struct stat st {};
+  if (stat("/proc/self/exe", &st) != 0) return "unknown-build";
+  return std::to_string(st.st_size) + "-" + std::to_string(st.st_mtim.tv_sec) + "-" +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+}  // namespace
+
 CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompileOptions& options) {
   CompiledPipeline out;
   for (const auto& stage : plan.stages) {
@@ -36,7 +49,8 @@ CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompi
   jit::JitOptions jo;
   jo.opt_level = options.opt_level;
   jo.cache_dir = options.cache_dir;
-  jo.cache_namespace = "kernels";
+  static const std::string build = build_identity();
+  jo.cache_namespace = "kernels-" + build;
   auto engine = jit::JitEngine::create(jo);
   if (!engine) {
     out.error = jit::jit_error_message(engine.takeError());

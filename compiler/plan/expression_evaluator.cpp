@@ -186,7 +186,7 @@ Value arithmetic(ast::Op op, const Value& a, const Value& b, const Type& result)
       case Op::Add: return Value::float64(x + y);
       case Op::Sub: return Value::float64(x - y);
       case Op::Mul: return Value::float64(x * y);
-      case Op::Div: return y == 0 ? Value::null(TypeId::Double) : Value::float64(x / y);
+      case Op::Div: return Value::float64(x / y);  // IEEE: x/0 = ±inf, 0/0 = NaN (as DuckDB)
       case Op::Mod: return y == 0 ? Value::null(TypeId::Double) : Value::float64(std::fmod(x, y));
       default: return Value::null(TypeId::Double);
     }

@@ -2,9 +2,10 @@
 // Constant folding uses it at compile time; the reference evaluator
 // (`pipec run --no-jit`) uses it per row; the JIT is tested against it.
 //
-// NULL rules (docs/language.md): SQL three-valued logic; arithmetic overflow,
-// division or modulo by zero and failed casts yield NULL instead of failing
-// the pipeline, so one bad record never stops a stream.
+// NULL rules (docs/language.md): SQL three-valued logic; integer overflow,
+// integer division or any modulo by zero and failed casts yield NULL instead
+// of failing the pipeline, so one bad record never stops a stream. DOUBLE
+// division is IEEE (x/0 = ±Infinity, 0/0 = NaN), as in DuckDB.
 #pragma once
 
 #include <string>
