@@ -299,6 +299,26 @@ def test_413_splits_the_request(es, index, fault_proxy):
     assert_exact_set(es, index, 1000)
 
 
+def _refused_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_failover_round_robin_over_hosts(es, index):
+    dead_host = f"http://127.0.0.1:{_refused_port()}"
+    r = load(index, 5000, hosts=f"{dead_host},{HOST}", batch=250, set=["bulk.max-actions=250"])
+    assert_every_ticket_once(r)
+    assert r["acked"] == 5000 and r["dead"] == 0
+    s = r["stats"]
+    # The dead host is tried, then skipped for a while: most requests go to the live one.
+    assert 1 <= s["transport_errors"] < s["requests_answered"]
+    assert s["breaker_opened"] == 0
+    assert_exact_set(es, index, 5000)
+
+
 # ------------------------------------------------------------------ outage
 
 
