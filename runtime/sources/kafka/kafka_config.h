@@ -9,7 +9,8 @@
 //   enable.partition.eof  - on for bounded runs (scan.stop.timestamp-millis).
 // Defaults a property may override: partition.assignment.strategy
 // (cooperative-sticky), client.id (pipec), statistics.interval.ms (1000; the
-// source reads broker state and consumer lag from it).
+// source reads broker state, consumer lag and the group's join state from
+// it), queued.min.messages (1000000: prefetch bounded by bytes, not count).
 #pragma once
 
 #include <cstdint>

@@ -58,6 +58,7 @@ TEST_CASE("kafka config: minimal options and defaults") {
   CHECK(p.count("enable.partition.eof") == 0);
   CHECK(p["statistics.interval.ms"] == "1000");
   CHECK(p["client.id"] == "pipec");
+  CHECK(p["queued.min.messages"] == "1000000");
 }
 
 TEST_CASE("kafka config: every option") {
