@@ -71,17 +71,30 @@ struct Fixture {
   }
 };
 
+// A window operator wired to a Capture, fed rows of (k, v, ts).
+struct Harness {
+  Fixture f;
+  WindowAggregateOperator op;
+  Capture cap;
+  ExecContext ctx{"p"};
+
+  explicit Harness(const std::string& group_by) : f(group_by), op(*f.window), cap(f.window->schema) {
+    op.set_next(&cap);
+    op.open(ctx);
+  }
+  void push(const std::vector<std::tuple<const char*, int64_t, int64_t>>& rows) {
+    auto b = f.batch(rows);
+    op.push(b, ctx);
+  }
+  void finish() { op.finish(ctx); }
+};
+
 }  // namespace
 
 TEST_CASE("tumbling windows emit when the watermark passes their end, and everything at end of input") {
-  Fixture f("TUMBLE(ts, INTERVAL '10' SECOND)");
-  WindowAggregateOperator op(*f.window);
-  Capture cap(f.window->schema);
-  op.set_next(&cap);
-  ExecContext ctx("p");
-  op.open(ctx);
-  auto b1 = f.batch({{"a", 1, 1000}, {"a", 2, 9000}, {"b", 5, 3000}, {"a", 2, 12000}});
-  op.push(b1, ctx);
+  Harness h("TUMBLE(ts, INTERVAL '10' SECOND)");
+  auto& cap = h.cap;
+  h.push({{"a", 1, 1000}, {"a", 2, 9000}, {"b", 5, 3000}, {"a", 2, 12000}});
   // watermark = 12000 - 1000 = 11000 >= 10000: the first window [0, 10s) is out.
   REQUIRE(cap.rows.size() == 2);
   // Output: k, count, sum, min, count distinct, window_start, window_end (grouped scope order)
@@ -93,38 +106,28 @@ TEST_CASE("tumbling windows emit when the watermark passes their end, and everyt
   CHECK(cap.rows[0][5].i == 0);
   CHECK(cap.rows[0][6].i == 10000);
   CHECK(cap.rows[1][0].s == "b");
-  CHECK(op.open_windows() == 1);
-  op.finish(ctx);
+  CHECK(h.op.open_windows() == 1);
+  h.finish();
   REQUIRE(cap.rows.size() == 3);
   CHECK(cap.rows[2][5].i == 10000);
-  CHECK(op.open_windows() == 0);
+  CHECK(h.op.open_windows() == 0);
 }
 
 TEST_CASE("hop windows count a row in every window that covers it") {
-  Fixture f("HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND)");
-  WindowAggregateOperator op(*f.window);
-  Capture cap(f.window->schema);
-  op.set_next(&cap);
-  ExecContext ctx("p");
-  op.open(ctx);
-  auto b = f.batch({{"a", 1, 7000}});
-  op.push(b, ctx);
-  op.finish(ctx);
+  Harness h("HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND)");
+  auto& cap = h.cap;
+  h.push({{"a", 1, 7000}});
+  h.finish();
   REQUIRE(cap.rows.size() == 2);  // [0,10s) and [5s,15s)
   CHECK(cap.rows[0][5].i == 0);
   CHECK(cap.rows[1][5].i == 5000);
 }
 
 TEST_CASE("session windows merge rows closer than the gap, per key") {
-  Fixture f("SESSION(ts, INTERVAL '5' SECOND)");
-  WindowAggregateOperator op(*f.window);
-  Capture cap(f.window->schema);
-  op.set_next(&cap);
-  ExecContext ctx("p");
-  op.open(ctx);
-  auto b = f.batch({{"a", 1, 1000}, {"a", 1, 4000}, {"b", 7, 4500}, {"a", 1, 20000}});
-  op.push(b, ctx);
-  op.finish(ctx);
+  Harness h("SESSION(ts, INTERVAL '5' SECOND)");
+  auto& cap = h.cap;
+  h.push({{"a", 1, 1000}, {"a", 1, 4000}, {"b", 7, 4500}, {"a", 1, 20000}});
+  h.finish();
   // a: [1s, 9s) with 2 rows, then [20s, 25s); b: [4.5s, 9.5s)
   REQUIRE(cap.rows.size() == 3);
   CHECK(cap.rows[0][0].s == "a");
@@ -136,18 +139,12 @@ TEST_CASE("session windows merge rows closer than the gap, per key") {
 }
 
 TEST_CASE("late rows are not folded into emitted windows") {
-  Fixture f("TUMBLE(ts, INTERVAL '10' SECOND)");
-  WindowAggregateOperator op(*f.window);
-  Capture cap(f.window->schema);
-  op.set_next(&cap);
-  ExecContext ctx("p");
-  op.open(ctx);
-  auto b1 = f.batch({{"a", 1, 1000}, {"a", 1, 25000}});
-  op.push(b1, ctx);
+  Harness h("TUMBLE(ts, INTERVAL '10' SECOND)");
+  auto& cap = h.cap;
+  h.push({{"a", 1, 1000}, {"a", 1, 25000}});
   REQUIRE(cap.rows.size() == 1);
-  auto b2 = f.batch({{"a", 100, 2000}});  // its window [0,10s) is gone
-  op.push(b2, ctx);
-  op.finish(ctx);
+  h.push({{"a", 100, 2000}});  // its window [0,10s) is gone
+  h.finish();
   REQUIRE(cap.rows.size() == 2);
   CHECK(cap.rows[0][2].i == 1);   // the late 100 was not added
   CHECK(cap.rows[1][5].i == 20000);
