@@ -903,3 +903,23 @@ TEST_CASE("kafka: consume throughput" * doctest::skip()) {
     src->close();
   }
 }
+TEST_CASE("kafka: pausing drops librdkafka's prefetch; resume continues where poll() left off") {
+  Producer prod;
+  std::string topic = prod.create_topic("pause-prefetch", 1);
+  const int N = 20000;
+  for (int i = 0; i < N; ++i) prod.send(topic, 0, "{\"i\":" + std::to_string(i) + "}");
+  prod.flush();
+  KafkaSourceConfig c = config_for(topic, unique("g-pause-prefetch"));
+  c.max_poll_records = 10;
+  auto src = open_source(c);
+  std::vector<Got> got = consume(*src, count_at_least(10));
+  REQUIRE(got.size() == 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // librdkafka prefetches meanwhile
+  src->pause_all();
+  CHECK(consume(*src, count_at_least(1), 1500).empty());  // nothing, although records were fetched
+  src->resume_all();
+  std::vector<Got> after = consume(*src, count_at_least(N - 10));
+  REQUIRE(after.size() == N - 10);
+  for (size_t i = 0; i < after.size(); ++i) CHECK(after[i].offset == static_cast<int64_t>(10 + i));
+  src->close();
+}

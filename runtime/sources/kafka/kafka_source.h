@@ -1,6 +1,7 @@
 // connector = 'kafka': a consumer-group member (librdkafka high-level consumer,
 // cooperative-sticky by default) that hands out messages as framed
-// InputChunks and commits offsets only once the records are complete.
+// InputChunks and commits offsets only once the records are complete
+// (OffsetTracker low-water marks): at-least-once, never ahead of the sink.
 //
 // ---------------------------------------------------------------- the flow
 //
@@ -11,15 +12,22 @@
 //                                       message is tracked (pending = 1)
 //   decoder.decode(chunk.input, ...)    rows and DecodeErrors carry
 //                                       SourcePosition{source_file, partition, offset}
+//                                       (DecodeOptions::max_record_size must be
+//                                       config.max_record_bytes)
 //   chunk.fill_metadata(batch, ...)     METADATA FROM 'key'|'topic'|...
-//   t = chunk.ticket_for(offset)        resolve tickets BEFORE the next poll()
+//   t = chunk.ticket_for(offset)        per row / dead letter; carry it with the
+//                                       row (or resolve with source.ticket_for(pos)
+//                                       before the next poll())
 //   source.retain(t, n - 1)             a record that became n > 1 documents
 //   source.release(t)                   per document acknowledged by the sink,
 //                                       per record dead-lettered (after the
 //                                       dead-letter write is durable), once
 //                                       for a filtered / dropped record
 //   source.commit(false)                every ~1 s: commits each partition's
-//                                       low-water mark (async)
+//                                       low-water mark (async; skipped while
+//                                       the group rebalances)
+//   KafkaPollStatus::Finished           bounded run done: release what is in
+//                                       flight, then close()
 //   source.close()                      final synchronous commit, leaves the group
 //
 // Poison messages never stop a partition: a message whose payload is larger
@@ -35,11 +43,13 @@
 // poll(), pause*(), resume*(), ticket_for(), close() and the rebalance
 // listener's calls happen on one thread (the "source thread"; rebalances run
 // inside poll()). retain(), release(), commit(), stats() are thread-safe, so
-// sink threads may release tickets directly.
+// sink threads may release tickets directly. Stop calling them before close().
 //
 // poll() must be called at least every max.poll.interval.ms (librdkafka
 // default 300 s) or the member leaves the group. For backpressure, pause()
-// the partitions and keep polling: a paused partition hands out nothing.
+// the partitions and keep polling: a paused partition hands out nothing
+// (librdkafka drops what it had prefetched and resume() continues right
+// after the last record poll() handed out, so nothing is skipped).
 //
 // ---------------------------------------------------------------- rebalances
 //
@@ -48,10 +58,13 @@
 // the first offset at or after the timestamp. Partitions of a pause_all() stay
 // paused. Revocation (cooperative: only the partitions that move): nothing
 // more is handed out for them; listener->on_revoking(); optionally wait
-// revoke_drain_timeout_ms for their in-flight records; commit what is complete
-// for them synchronously; drop their tracking (their tickets become stale, so
-// late releases are ignored); listener->on_revoked(). Lost partitions
-// (session timeout) are dropped without a commit.
+// revoke_drain_timeout_ms for their in-flight records (released by other
+// threads; a single-threaded executor flushes its sink in on_revoking
+// instead); commit what is complete for them synchronously; drop their
+// tracking (their tickets become stale, so late releases are ignored);
+// listener->on_revoked(). Records still in flight are re-delivered to the
+// next owner (at-least-once). Lost partitions (session timeout, fencing) are
+// dropped without a commit.
 #pragma once
 
 #include <atomic>
