@@ -195,7 +195,10 @@ def small_input(src, lines=1000):
     return path
 
 
-def pipec_cmd(pipeline, data, out_dir, no_jit=False, summary=None):
+ENGINE_FLAGS = {"jit": [], "interpreter": ["--no-jit"], "kernels": ["--engine", "kernels"]}
+
+
+def pipec_cmd(pipeline, data, out_dir, engine="jit", summary=None):
     sink = PIPELINES[pipeline]
     cmd = [str(BUILD / "pipec"), "run", str(PIPES / f"{pipeline}.pipe"), "--no-progress",
            "--set", f"{SOURCE}.path={data}",
@@ -203,19 +206,21 @@ def pipec_cmd(pipeline, data, out_dir, no_jit=False, summary=None):
            "--set", f"{pipeline}.dead-letter.path={out_dir / (pipeline + '.dlq.ndjson')}"]
     if summary:
         cmd += ["--summary-json", str(summary)]
-    if no_jit:
-        cmd.append("--no-jit")
-    return cmd
+    return cmd + ENGINE_FLAGS[engine]
 
 
-def run_pipec(pipeline, data, no_jit, args, cache_dir):
+def label_of(pipeline, engine):
+    return pipeline + ("" if engine == "jit" else " --no-jit" if engine == "interpreter" else f" --engine {engine}")
+
+
+def run_pipec(pipeline, data, engine, args, cache_dir):
     OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PIPEC_CACHE_DIR=str(cache_dir))
     runs = []
     summary_path = OUT / f"{pipeline}.summary.json"
     for _ in range(args.repeats):
         ld = wait_idle(args.wait_idle)
-        r = check(measure(pipec_cmd(pipeline, data, OUT, no_jit, summary_path), env=env),
+        r = check(measure(pipec_cmd(pipeline, data, OUT, engine, summary_path), env=env),
                   f"pipec run {pipeline}")
         r["load"] = ld
         r["summary"] = json.loads(summary_path.read_text())
@@ -359,7 +364,8 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-multithread-peers", action="store_true")
-    ap.add_argument("--no-nojit", action="store_true", help="skip the --no-jit runs")
+    ap.add_argument("--engines", default="jit,interpreter",
+                    help="pipec engines to run, first one is the headline: jit (default), interpreter (--no-jit), kernels")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep-output", action="store_true", help="keep the _bulk outputs in build-bench/bench-out")
     ap.add_argument("--results", default=None, help="JSON path (default bench/results/<date>.json)")
@@ -370,6 +376,10 @@ def main():
     if args.peer_repeats is None:
         args.peer_repeats = min(args.repeats, 2)
     pipelines = [p for p in args.pipelines.split(",") if p]
+    engines = [e for e in args.engines.split(",") if e]
+    for e in engines:
+        if e not in ENGINE_FLAGS:
+            sys.exit(f"run_bench: unknown engine {e!r} (known: {', '.join(ENGINE_FLAGS)})")
     for p in pipelines:
         if p not in PIPELINES:
             sys.exit(f"run_bench: unknown pipeline {p!r} (known: {', '.join(PIPELINES)})")
@@ -393,15 +403,15 @@ def main():
         for p in pipelines:
             print(f"compile time: {p} ...", flush=True)
             res["compile"][p] = compile_times(p, small, args)
-            for no_jit in ([False] if args.no_nojit else [False, True]):
-                label = p + (" --no-jit" if no_jit else "")
+            for engine in engines:
+                label = label_of(p, engine)
                 print(f"pipec {label} ...", flush=True)
-                r = run_pipec(p, data, no_jit, args, cache)
+                r = run_pipec(p, data, engine, args, cache)
                 res["pipec"][label] = r
                 print(f"  best {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu, "
                       f"{mb(res['input_bytes']) / r['wall_s']:.0f} MB/s, {r['peak_rss_mib']:.0f} MiB, engine {r['engine']}",
                       flush=True)
-                if p == "filter_project_constraints" and not no_jit:
+                if p == "filter_project_constraints" and engine == engines[0]:
                     keep = OUT / "pipec-filter_project_constraints.bulk.ndjson"
                     os.replace(OUT / f"{p}.bulk.ndjson", keep)
                 elif not args.keep_output:
@@ -428,7 +438,7 @@ def main():
                 print(f"  best query {r['query_s']:.2f} s, {r['rows']:,} rows", flush=True)
 
     # Ratios: throughput of pipec over the other (= other's time / pipec's time).
-    fp = res["pipec"].get("filter_project_constraints")
+    fp = res["pipec"].get(label_of("filter_project_constraints", engines[0]))
     if fp:
         for b, r in res["baseline"].items():
             res["ratios"][f"pipec filter / {b}"] = {"ratio": r["wall_s"] / fp["wall_s"],
@@ -443,10 +453,10 @@ def main():
             print(f"peak RSS flatness: pass-through on {small_n:,} events ...", flush=True)
             sdata, _ = dataset(small_n, args.seed)
             with tempfile.TemporaryDirectory(prefix="pipec-bench-cache-") as cache:
-                sr = run_pipec("passthrough", sdata, False, argparse.Namespace(**{**vars(args), "repeats": 1}), cache)
+                sr = run_pipec("passthrough", sdata, engines[0], argparse.Namespace(**{**vars(args), "repeats": 1}), cache)
             if not args.keep_output:
                 (OUT / "passthrough.bulk.ndjson").unlink(missing_ok=True)
-            lr = res["pipec"]["passthrough"]
+            lr = res["pipec"][label_of("passthrough", engines[0])]
             res["rss_flatness"] = {"small_events": small_n, "small_rss_mib": sr["peak_rss_mib"],
                                    "large_events": args.events, "large_rss_mib": lr["peak_rss_mib"],
                                    "growth_pct": 100 * (lr["peak_rss_mib"] / sr["peak_rss_mib"] - 1)}
