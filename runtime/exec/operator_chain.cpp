@@ -13,7 +13,10 @@
 #include "runtime/operators/project.h"
 #include "runtime/operators/sink.h"
 #include "runtime/operators/window_aggregate.h"
+#include "compiler/check/mapping.h"
+#include "runtime/sinks/es_sink_operator.h"
 #include "runtime/sources/file_source.h"
+#include "runtime/sources/kafka_stream_source.h"
 
 namespace pipec {
 
@@ -78,6 +81,20 @@ int event_time_column(const LogicalPipeline& plan, const std::vector<PlanColumn>
   return -1;
 }
 
+bool is_es_sink(const SinkDef& sink) {
+  return sink.connector == "elasticsearch" || sink.connector == "opensearch";
+}
+
+std::string sink_mapping(const LogicalPipeline& plan, const SinkDef& sink) {
+  if (!sink.declared_columns.empty()) {
+    std::vector<MappedField> fields;
+    for (const auto& c : sink.declared_columns) fields.push_back({c.name, c.type});
+    return index_mapping_json(fields);
+  }
+  if (plan.def) return index_mapping_json(*plan.def);
+  return "{}";
+}
+
 }  // namespace
 
 bool dedup_lost_event_time(const LogicalPipeline& plan) {
@@ -95,16 +112,16 @@ std::string unsupported_reason(const LogicalPipeline& plan) {
     switch (op->type) {
       case LogicalOperatorType::Source: {
         const RelationDef* rel = op->as<LogicalSource>().relation;
-        if (rel && rel->connector != "file")
+        if (rel && rel->connector != "file" && rel->connector != "kafka")
           return "source '" + rel->name + "' uses connector '" + rel->connector +
-                 "', which `pipec run` cannot read yet (file can)";
+                 "', which `pipec run` cannot read yet (file and kafka can)";
         break;
       }
       case LogicalOperatorType::Sink: {
         const SinkDef* sink = op->as<LogicalSink>().sink;
-        if (sink && sink->connector != "stdout" && sink->connector != "file")
+        if (sink && sink->connector != "stdout" && sink->connector != "file" && !is_es_sink(*sink))
           return "sink '" + sink->name + "' uses connector '" + sink->connector +
-                 "', which `pipec run` cannot write to yet (stdout and file can)";
+                 "', which `pipec run` cannot write to yet (stdout, file, elasticsearch and opensearch can)";
         break;
       }
       default: break;
@@ -122,6 +139,13 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
   switch (op->type) {
     case LogicalOperatorType::Source: {
       const auto& src = op->as<LogicalSource>();
+      chain.source_schema = src.schema;
+      chain.event_time_column = event_time_column(plan, src.schema);
+      if (src.relation->watermark) chain.watermark_delay_ms = src.relation->watermark->delay_ms;
+      if (src.relation->connector == "kafka") {
+        chain.source = std::make_unique<KafkaStreamSource>(src, kafka_stream_config(src, plan.name));
+        break;
+      }
       FileSourceOptions fo;
       fo.source_name = src.relation->name;
       fo.path = src.relation->options.get("path");
@@ -129,9 +153,6 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
       if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
         fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
       chain.source = std::make_unique<FileSource>(src, fo);
-      chain.source_schema = src.schema;
-      chain.event_time_column = event_time_column(plan, src.schema);
-      if (src.relation->watermark) chain.watermark_delay_ms = src.relation->watermark->delay_ms;
       break;
     }
     case LogicalOperatorType::Constraint: {
@@ -163,6 +184,10 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
       break;
     case LogicalOperatorType::Sink: {
       const auto& s = op->as<LogicalSink>();
+      if (is_es_sink(*s.sink)) {
+        chain.operators.push_back(std::make_unique<EsSinkOperator>(s, sink_mapping(plan, *s.sink)));
+        break;
+      }
       chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink)));
       break;
     }

@@ -5,6 +5,8 @@
 
 #include "runtime/exec/run_error.h"
 #include "runtime/operators/sink.h"
+#include "runtime/sinks/es_sink_operator.h"
+#include "runtime/sources/kafka_stream_source.h"
 
 namespace pipec {
 
@@ -43,6 +45,11 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   chain_ = build_operator_chain(
       plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes, options_.physical, options_.kernels});
   if (auto* sink = dynamic_cast<const SinkOperator*>(chain_.operators.back().get())) output_ = sink->output().describe();
+  auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get());
+  auto* es_sink = dynamic_cast<EsSinkOperator*>(chain_.operators.back().get());
+  if (kafka && es_sink)
+    es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
+                                    [kafka](Ticket t) { kafka->release(t); }});
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();
   ctx_.stats.bytes_total = chain_.source->bytes_total();
@@ -50,6 +57,18 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   dlq_->open();
   ctx_.dead_letters = dlq_.get();
   for (auto& op : chain_.operators) op->open(ctx_);
+  if (es_sink) output_ = es_sink->describe();
+  // Streaming delivery: offsets are committed only for records whose
+  // documents are acknowledged (or dead-lettered and the dead letter written).
+  auto last_commit = std::chrono::steady_clock::now();
+  auto deliver = [&](bool force) {
+    if (!kafka) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_commit < std::chrono::milliseconds(options_.commit_interval_ms)) return;
+    last_commit = now;
+    dlq_->flush();
+    kafka->commit(false);
+  };
 
   Batch batch(physical_types(chain_.source_schema), options_.batch_capacity);
   DecodeErrors errors;
@@ -59,6 +78,11 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
       status_ = RunStatus::Interrupted;
       break;
     }
+    if (es_sink) {
+      es_sink->poll();
+      if (kafka) kafka->set_paused(es_sink->paused());
+    }
+    deliver(false);
     batch.reset();
     errors.clear();
     bool more = chain_.source->next(batch, errors);
@@ -78,6 +102,9 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
         }
       }
     }
+    // The batch went through the chain: every record drops its source
+    // reference (documents still in the sink hold their own).
+    if (kafka) kafka->release_batch();
     if (ctx_.failed()) {
       status_ = RunStatus::Failed;
       error_ = ctx_.failure();
@@ -85,8 +112,12 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     }
     if (!more) break;
   }
+  if (kafka) kafka->release_batch();
   head->finish(ctx_);
   dlq_->close();
+  // The final synchronous commit, after the sink flushed and the dead
+  // letters were written.
+  if (kafka) kafka->close();
 }
 
 void PipelineRunner::run(const std::atomic<int>& stop) {
@@ -104,6 +135,11 @@ void PipelineRunner::run(const std::atomic<int>& stop) {
     }
     try {
       if (dlq_) dlq_->close();
+    } catch (...) {
+    }
+    try {
+      // Commits what was acknowledged before the failure, leaves the group.
+      if (auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get())) kafka->close();
     } catch (...) {
     }
   } catch (const std::exception& e) {

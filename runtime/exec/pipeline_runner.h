@@ -26,6 +26,8 @@ struct PipelineRunOptions {
   // Fused kernels to run instead of the reference operators (see ChainOptions).
   const PhysicalPipeline* physical = nullptr;
   const CompiledPipeline* kernels = nullptr;
+  // Streaming sources (Kafka): how often acknowledged offsets are committed.
+  int64_t commit_interval_ms = 1000;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };

@@ -1,0 +1,161 @@
+#include "runtime/sinks/es_sink_operator.h"
+
+#include <cstdlib>
+
+#include "runtime/exec/run_error.h"
+#include "runtime/operators/sink.h"
+#include "runtime/sinks/elasticsearch/bulk_request.h"
+#include "runtime/sinks/elasticsearch/index_admin.h"
+
+namespace pipec {
+
+es::EsOptionMap resolved_es_options(const SinkDef& sink) {
+  es::EsOptionMap out;
+  for (const auto& o : sink.options.options) {
+    if (o.is_secret) {
+      const char* v = std::getenv(o.value.c_str());
+      if (!v)
+        throw RunError::io("sink '" + sink.name + "': option '" + o.key + "' = secret('" + o.value +
+                           "'), but the environment variable " + o.value + " is not set");
+      out[o.key] = v;
+    } else {
+      out[o.key] = o.value;
+    }
+  }
+  if (!sink.index.empty()) out["index"] = sink.index;
+  return out;
+}
+
+EsSinkOperator::EsSinkOperator(const LogicalSink& plan, std::string mappings_json)
+    : Operator(plan.schema), plan_(plan), mappings_json_(std::move(mappings_json)) {}
+
+EsSinkOperator::~EsSinkOperator() {
+  if (client_) client_->close();
+}
+
+std::string EsSinkOperator::describe() const {
+  std::string hosts;
+  for (const auto& h : hosts_) hosts += (hosts.empty() ? "" : ",") + h;
+  return hosts + "/" + index_;
+}
+
+void EsSinkOperator::open(ExecContext& ctx) {
+  ctx_ = &ctx;
+  const SinkDef& sink = *plan_.sink;
+  es::EsConfig config;
+  try {
+    config = es::parse_es_config(resolved_es_options(sink));
+  } catch (const es::EsConfigError& e) {
+    throw RunError::failed("sink '" + sink.name + "': " + e.what());
+  }
+  index_ = config.index;
+  hosts_ = config.hosts;
+  encoder_.emplace(bulk_config(plan_, ctx.sources));
+  try {
+    es::IndexAdmin admin(config);
+    es::prepare_index(admin, config, mappings_json_);
+  } catch (const es::EsAdminError& e) {
+    throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "' on " + describe() +
+                       ": " + e.what());
+  } catch (const std::exception& e) {
+    throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "': " + e.what());
+  }
+  try {
+    client_ = std::make_unique<es::BulkClient>(
+        std::move(config),
+        es::BulkClientCallbacks{[this](es::Ticket t) { on_ack(t); },
+                                [this](es::Ticket t, std::string_view why) { on_dead_letter(t, why); }});
+  } catch (const std::exception& e) {
+    throw RunError::io("sink '" + sink.name + "': " + e.what());
+  }
+}
+
+uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::string_view raw) {
+  uint64_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+  } else {
+    i = slots_.size();
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[i];
+  s.ticket = t;
+  s.pos = pos;
+  s.raw.assign(raw);
+  ++in_flight_;
+  return i;
+}
+
+void EsSinkOperator::on_ack(es::Ticket t) {
+  Slot& s = slots_[t];
+  if (hooks_.release) hooks_.release(s.ticket);
+  s.raw.clear();
+  free_.push_back(t);
+  --in_flight_;
+}
+
+void EsSinkOperator::on_dead_letter(es::Ticket t, std::string_view reason) {
+  Slot& s = slots_[t];
+  ++ctx_->stats.sink_rejected;
+  if (ctx_->dead_letters) ctx_->dead_letters->add("sink", reason, "", s.raw, s.pos);
+  // Released after the driver flushed the dead-letter file (it commits only
+  // after a flush); the release itself may happen now.
+  if (hooks_.release) hooks_.release(s.ticket);
+  s.raw.clear();
+  free_.push_back(t);
+  --in_flight_;
+}
+
+void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
+  if (!client_) open(ctx);
+  result_.clear();
+  buffer_.clear();
+  encoder_->encode(batch, buffer_, result_);
+  for (const auto& e : result_.errors) {
+    batch.row_status[e.row] = static_cast<uint8_t>(RowStatus::DeadLettered);
+    ++ctx.stats.sink_rejected;
+    if (ctx.dead_letters) ctx.dead_letters->add("sink", e.reason, "", batch.raw[e.row].view(), batch.positions[e.row]);
+  }
+  if (result_.rows.empty()) {
+    poll();
+    return;
+  }
+  tickets_.clear();
+  for (uint32_t row : result_.rows) {
+    const SourcePosition& pos = batch.positions[row];
+    Ticket t = hooks_.acquire ? hooks_.acquire(pos) : Ticket{};
+    tickets_.push_back(take_slot(t, pos, batch.raw[row].view()));
+  }
+  es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
+  ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);
+  ctx.stats.bytes_written += buffer_.size();
+  // Blocks only while the client's buffer is full (the driver pauses the
+  // source before that when it can); callbacks keep being delivered.
+  if (client_->submit(request) == es::SubmitResult::Closed)
+    throw RunError::io("sink '" + plan_.sink->name + "': the bulk client is closed");
+  poll();
+}
+
+void EsSinkOperator::poll() {
+  if (client_) client_->poll();
+}
+
+bool EsSinkOperator::paused() const { return client_ && client_->paused(); }
+
+void EsSinkOperator::finish(ExecContext& ctx) {
+  if (!closed_) {
+    closed_ = true;
+    if (client_) {
+      bool flushed = client_->flush(flush_timeout);
+      if (!flushed)
+        ctx.stats.warnings.push_back("sink '" + plan_.sink->name + "': " + std::to_string(in_flight_) +
+                                     " documents were not acknowledged before shutdown; their offsets stay "
+                                     "uncommitted (re-read on restart)");
+      client_->close();
+    }
+  }
+  Operator::finish(ctx);
+}
+
+}  // namespace pipec

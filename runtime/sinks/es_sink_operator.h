@@ -1,0 +1,97 @@
+// connector = 'elasticsearch' | 'opensearch': the end of a chain that writes
+// through es::BulkClient (runtime/sinks/elasticsearch) with a ticket per
+// document, so source positions are released only once Elasticsearch has
+// acknowledged (or dead-lettered) every document derived from them.
+//
+//  open()     secret('X') options are read from the environment (a missing
+//             one is an I/O error: exit 2); the index (or a template for
+//             dated patterns) is prepared per 'index.create' with the
+//             explicit mapping of the pipeline's schema
+//  push()     encodes the live rows (runtime/encode, as the file sinks do),
+//             takes an acknowledgement hold per document (AckHooks::acquire)
+//             and submits them; delivers what is ready (poll)
+//  poll()     the driver calls it every loop iteration (idle streams too)
+//  paused()   the client's backpressure: the driver pauses the source
+//  finish()   flush() (bounded by flush_timeout), then close
+//
+// on_ack -> hooks.release; on_dead_letter -> the dead-letter queue (error =
+// Elasticsearch's reason, the raw record, its position), then release.
+// Documents still unreported at close keep their sources unreleased, so
+// their offsets are not committed and they are read again after a restart.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/delivery/offset_tracker.h"
+#include "runtime/encode/bulk_encoder.h"
+#include "runtime/operators/operator.h"
+#include "runtime/sinks/elasticsearch/bulk_client.h"
+#include "runtime/sinks/elasticsearch/es_config.h"
+
+namespace pipec {
+
+// How a sink holds and returns its source's records (none: file sources).
+struct AckHooks {
+  std::function<Ticket(const SourcePosition&)> acquire;
+  std::function<void(Ticket)> release;
+};
+
+class EsSinkOperator : public Operator {
+ public:
+  // `mappings_json`: the mapping object for index.create (compiler/check/mapping.h).
+  EsSinkOperator(const LogicalSink& plan, std::string mappings_json);
+  ~EsSinkOperator() override;
+  const char* name() const override { return "ElasticsearchSink"; }
+
+  void set_ack_hooks(AckHooks hooks) { hooks_ = std::move(hooks); }
+  void open(ExecContext& ctx) override;
+  void push(Batch& batch, ExecContext& ctx) override;
+  void finish(ExecContext& ctx) override;
+
+  // Delivers ready acknowledgements / dead letters (no wait).
+  void poll();
+  bool paused() const;
+  // Documents submitted and not reported yet.
+  size_t in_flight() const { return in_flight_; }
+  std::string describe() const;
+  const es::BulkClient* client() const { return client_.get(); }
+
+  std::chrono::milliseconds flush_timeout{60'000};
+
+ private:
+  struct Slot {
+    Ticket ticket;
+    SourcePosition pos;
+    std::string raw;
+  };
+  uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw);
+  void on_ack(es::Ticket t);
+  void on_dead_letter(es::Ticket t, std::string_view reason);
+
+  const LogicalSink& plan_;
+  std::string mappings_json_;
+  AckHooks hooks_;
+  ExecContext* ctx_ = nullptr;
+  std::optional<BulkEncoder> encoder_;
+  std::unique_ptr<es::BulkClient> client_;
+  std::string index_;
+  std::vector<std::string> hosts_;
+  ByteBuffer buffer_;
+  BulkEncodeResult result_;
+  std::vector<es::Ticket> tickets_;
+  std::vector<Slot> slots_;
+  std::vector<uint64_t> free_;
+  size_t in_flight_ = 0;
+  bool closed_ = false;
+};
+
+// The sink's options with secret('X') replaced by the environment variable X;
+// throws RunError::io naming a variable that is not set.
+es::EsOptionMap resolved_es_options(const SinkDef& sink);
+
+}  // namespace pipec

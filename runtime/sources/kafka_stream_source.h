@@ -1,0 +1,91 @@
+// connector = 'kafka' as a Source for the pipeline driver: an adapter over
+// KafkaSource (runtime/sources/kafka/kafka_source.h) that decodes the polled
+// chunks into batches, fills METADATA FROM columns ('key', 'topic',
+// 'partition', 'offset', 'timestamp', 'headers') and keeps the offset
+// tracker's ticket of every record it hands out.
+//
+// Delivery protocol (driven by PipelineRunner):
+//   next(batch, errors)    at most one poll(); every record handed out holds
+//                          one pending completion ("the source reference")
+//   sink                   per document: acquire(pos) (retain +1) before
+//                          submitting, release(ticket) on ack / dead letter
+//   release_batch()        after the batch went through the chain and the
+//                          dead letters of its decode errors were written:
+//                          drops the source reference of every record of the
+//                          last next(), so filtered / deduplicated /
+//                          dead-lettered records complete at once and the
+//                          others once their documents are acknowledged
+//   commit(false)          periodically; close() commits synchronously
+//
+// Streaming: next() returns true until the source is closed; with
+// scan.stop.timestamp-millis (a bounded backfill) it returns false once every
+// partition is finished. While set_paused(true) (sink backpressure) the
+// partitions are paused and next() keeps polling (group membership) but
+// hands out nothing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/plan/logical_plan.h"
+#include "runtime/decode/ndjson_decoder.h"
+#include "runtime/sources/kafka/kafka_source.h"
+#include "runtime/sources/source.h"
+
+namespace pipec {
+
+class KafkaStreamSource : public Source {
+ public:
+  KafkaStreamSource(const LogicalSource& plan, KafkaSourceConfig config);
+  ~KafkaStreamSource() override;
+
+  void open() override;
+  bool next(Batch& batch, DecodeErrors& errors) override;
+  const std::vector<SourceDescriptor>& descriptors() const override { return descriptors_; }
+  uint64_t records_read() const override { return records_; }
+  uint64_t bytes_read() const override { return bytes_; }
+  uint64_t bytes_total() const override { return 0; }
+
+  // Tickets of the records of the last next() not yet released.
+  void release_batch();
+  // The ticket of a record handed out (and not complete), retained once more
+  // for one document; invalid when unknown (revoked partition).
+  Ticket acquire(const SourcePosition& pos);
+  void release(Ticket t);
+
+  void set_paused(bool paused);
+  bool paused() const { return paused_; }
+  // Commits what the tracker allows (async), sync on close().
+  bool commit(bool sync);
+  // Final synchronous commit, leaves the group. Idempotent.
+  void close();
+
+  KafkaSource* kafka() { return kafka_.get(); }
+  const KafkaSourceConfig& config() const { return config_; }
+
+ private:
+  void count(size_t from);  // records and bytes of chunks_[from..]
+
+  KafkaSourceConfig config_;
+  NdjsonDecoder decoder_;
+  std::vector<KafkaMetadataColumn> metadata_;
+  std::unique_ptr<KafkaSource> kafka_;
+  std::vector<SourceDescriptor> descriptors_;
+  std::vector<KafkaChunk> chunks_;  // polled, not fully decoded yet (front first)
+  size_t chunk_index_ = 0;
+  DecodeCursor cursor_;
+  std::vector<Ticket> handed_;      // records of the last next()
+  uint64_t records_ = 0, bytes_ = 0;
+  bool paused_ = false;
+  bool finished_ = false;
+  bool closed_ = false;
+};
+
+// The adapter's configuration from a kafka source declaration: its WITH
+// options (secret('X') values read from the environment), the pipeline name
+// as default group id, and the metadata columns the plan reads. Throws
+// RunError (Io for a missing secret, Failed for a rejected configuration).
+KafkaSourceConfig kafka_stream_config(const LogicalSource& plan, const std::string& pipeline_name);
+
+}  // namespace pipec
