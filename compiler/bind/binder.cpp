@@ -284,6 +284,7 @@ class Binder {
 
     std::vector<ScopeColumn> scope;
     for (const auto& c : def->columns) scope.push_back({def->name, c});
+    IndexedScope indexed(*this, scope);
 
     // NOT NULL: a missing value dead-letters the record at decode time.
     for (const auto& c : def->columns) {
@@ -344,7 +345,7 @@ class Binder {
       diags_.report(DiagKind::InvalidWatermark, r.watermarks[0].span, "lookup tables have no event time");
 
     for (const auto& pk : r.primary_key) {
-      if (def->find_column(pk.text) < 0) diags_.report(DiagKind::UnknownColumn, pk.span, pk.text);
+      if (indexed.index.folded(pk.text).empty()) diags_.report(DiagKind::UnknownColumn, pk.span, pk.text);
       else def->primary_key.push_back(pk.text);
     }
     for (const auto& c : r.columns)
@@ -372,6 +373,7 @@ class Binder {
       return;
     }
     ExpressionBinder eb(diags_, scope, "a constraint");
+    use_index(eb);
     eb.broken_names = &script_.broken_names;
     if (!c.expr) return;
     auto expr = eb.bind_condition(*c.expr, "a constraint");
@@ -383,6 +385,7 @@ class Binder {
     DedupInfo info;
     info.span = d.span;
     ExpressionBinder eb(diags_, scope, "DEDUPLICATE");
+    use_index(eb);
     for (const auto& k : d.keys) {
       auto b = eb.bind(*k);
       if (!b) continue;
@@ -457,8 +460,9 @@ class Binder {
       if (!script_.broken_names.count(q.from.name.text) && !out_.find_sink(q.from.name.text)) {
         auto& d = diags_.report(DiagKind::UnknownRelation, q.from.name.span, "source", q.from.name.text);
         std::vector<std::string> names;
-        for (const auto& r : out_.relations)
-          if (r->kind == RelationKind::Source) names.push_back(r->name);
+        if (diags_.wants_suggestions())
+          for (const auto& r : out_.relations)
+            if (r->kind == RelationKind::Source) names.push_back(r->name);
         std::string m = closest_match(q.from.name.text, names);
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
       } else if (out_.find_sink(q.from.name.text)) {
@@ -478,7 +482,8 @@ class Binder {
       } else {
         auto& d = diags_.report(DiagKind::UnknownRelation, p.sink.span, "sink", p.sink.text);
         std::vector<std::string> names;
-        for (const auto& s : out_.sinks) names.push_back(s->name);
+        if (diags_.wants_suggestions())
+          for (const auto& s : out_.sinks) names.push_back(s->name);
         std::string m = closest_match(p.sink.text, names);
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
       }
@@ -491,10 +496,13 @@ class Binder {
     std::string from_name = q.from.alias.empty() ? def->source->name : q.from.alias.text;
     for (const auto& c : def->source->columns) def->scope.push_back({from_name, c});
     for (const auto& j : q.joins) bind_join(j, *def);
+    std::optional<IndexedScope> indexed;
+    indexed.emplace(*this, def->scope);  // final now: joins appended their columns
 
     std::set<std::string> broken = script_.broken_names;
     if (q.where) {
       ExpressionBinder eb(diags_, def->scope, "WHERE");
+      use_index(eb);
       def->where = eb.bind_condition(*q.where, "WHERE");
     }
     if (!q.group_by.empty()) bind_grouping(q, *def);
@@ -507,6 +515,7 @@ class Binder {
         d.hint = "filter rows with WHERE, or aggregate over a window: GROUP BY key, TUMBLE(ts, INTERVAL '1' MINUTE)";
       } else {
         ExpressionBinder eb(diags_, def->scope, "HAVING");
+        use_index(eb);
         eb.aggregates = &def->aggregates;
         eb.allow_window_columns = true;
         having = eb.bind_condition(*q.having, "HAVING");
@@ -531,6 +540,8 @@ class Binder {
     std::vector<ScopeColumn> out_scope;
     for (const auto& o : def->outputs)
       out_scope.push_back({def->name, ColumnInfo{o.name, o.expr->type, !o.expr->nullable, std::nullopt, o.span}});
+    indexed.reset();
+    indexed.emplace(*this, out_scope);
     std::map<std::string, Span> names;
     for (const auto& c : p.constraints) bind_constraint(c, c.name.text, out_scope, def->constraints, names, "constraint");
     for (const auto& d : p.dedups) def->dedups.push_back(bind_dedup(d, out_scope));
@@ -545,8 +556,9 @@ class Binder {
       if (!script_.broken_names.count(j.table.name.text)) {
         auto& d = diags_.report(DiagKind::UnknownRelation, j.table.name.span, "table", j.table.name.text);
         std::vector<std::string> names;
-        for (const auto& r : out_.relations)
-          if (r->kind == RelationKind::Table) names.push_back(r->name);
+        if (diags_.wants_suggestions())
+          for (const auto& r : out_.relations)
+            if (r->kind == RelationKind::Table) names.push_back(r->name);
         std::string m = closest_match(j.table.name.text, names);
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
       }
@@ -606,6 +618,7 @@ class Binder {
 
   void bind_grouping(const ast::Query& q, PipelineDef& def) {
     ExpressionBinder eb(diags_, def.scope, "GROUP BY");
+    use_index(eb);
     bool window_written = false;  // a window call that failed is reported by bind_window
     for (const auto& g : q.group_by) {
       std::string fname = g->kind == ast::ExprKind::Call ? lower(g->name) : "";
@@ -648,6 +661,7 @@ class Binder {
       return;
     }
     ExpressionBinder eb(diags_, def.scope, "a window");
+    use_index(eb);
     auto time = eb.bind(*g.children[0]);
     if (!time) return;
     if (time->kind != BoundKind::Column || time->type->id != TypeId::Timestamp) {
@@ -753,6 +767,7 @@ class Binder {
         continue;
       }
       ExpressionBinder eb(diags_, def.scope, "SELECT");
+      use_index(eb);
       if (def.grouped()) {
         eb.aggregates = &def.aggregates;
         eb.allow_window_columns = true;
@@ -776,23 +791,26 @@ class Binder {
 
   void check_sink_schema(PipelineDef& def, const ast::PipelineDecl& p) {
     const SinkDef& sink = *def.sink;
+    std::map<std::string, int> outputs_by_name;
+    for (size_t i = 0; i < def.outputs.size(); ++i) outputs_by_name.emplace(lower(def.outputs[i].name), static_cast<int>(i));
     auto output_index = [&](const std::string& name) -> int {
-      for (size_t i = 0; i < def.outputs.size(); ++i)
-        if (iequals(def.outputs[i].name, name)) return static_cast<int>(i);
-      return -1;
+      auto found = outputs_by_name.find(lower(name));
+      return found == outputs_by_name.end() ? -1 : found->second;
     };
     std::vector<std::string> out_names;
     for (const auto& o : def.outputs) out_names.push_back(o.name);
     if (!sink.declared_columns.empty()) {
+      std::map<std::string, const ColumnInfo*> declared;
+      for (const auto& c : sink.declared_columns) declared.emplace(lower(c.name), &c);
       for (auto& o : def.outputs) {
-        auto it = std::find_if(sink.declared_columns.begin(), sink.declared_columns.end(),
-                               [&](const ColumnInfo& c) { return iequals(c.name, o.name); });
-        if (it == sink.declared_columns.end()) {
+        auto found = declared.find(lower(o.name));
+        if (found == declared.end()) {
           auto& d = diags_.report(DiagKind::SinkSchemaMismatch, o.span,
                                   fmt::format("sink '{}' has no column '{}'", sink.name, o.name));
           d.notes.push_back({sink.span, "sink declared here"});
           continue;
         }
+        const ColumnInfo* it = found->second;
         if (!can_cast_implicitly(*o.expr, it->type->id) && !type_equals(*o.expr->type, *it->type)) {
           auto& d = diags_.report(DiagKind::SinkSchemaMismatch, o.span,
                                   fmt::format("'{}' is {} but sink '{}' declares {}", o.name,
@@ -827,7 +845,7 @@ class Binder {
       if (output_index(key) < 0 && outputs_complete_) {
         auto& d = diags_.report(DiagKind::InvalidDocumentId, key_span(key),
                                 fmt::format("'{}' is not an output column of pipeline '{}'", key, def.name));
-        std::string m = closest_match(key, out_names);
+        std::string m = diags_.wants_suggestions() ? closest_match(key, out_names) : "";
         if (!m.empty()) d.hint = "did you mean '" + m + "'?";
         d.notes.push_back({p.name.span, "pipeline '" + def.name + "' writes to sink '" + sink.name + "'"});
       }
@@ -848,9 +866,22 @@ class Binder {
     }
   }
 
+  // The index of the scope being bound (see ScopeIndex); set by IndexedScope.
+  void use_index(ExpressionBinder& eb) const { eb.index = index_; }
+  struct IndexedScope {
+    IndexedScope(Binder& b, const std::vector<ScopeColumn>& scope) : binder(b), index(scope), saved(b.index_) {
+      b.index_ = &index;
+    }
+    ~IndexedScope() { binder.index_ = saved; }
+    Binder& binder;
+    ScopeIndex index;
+    const ScopeIndex* saved;
+  };
+
   const ast::Script& script_;
   DiagnosticEngine& diags_;
   BoundScript out_;
+  const ScopeIndex* index_ = nullptr;
   Span owner_span_;
   std::set<const ast::RelationDecl*> duplicates_;
   bool outputs_complete_ = true;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "runtime/common/timestamp.h"
 #include "stdlib/validation.h"
@@ -123,16 +124,16 @@ TypePtr resolve_type(const ast::TypeSyntax& t, DiagnosticEngine& diags) {
   }
   if (t.kind == K::Row) {
     std::vector<Field> fields;
+    std::set<std::string> seen;  // case-folded: linear in the field count, which a 4 MiB script makes large
     bool ok = true;
     for (const auto& f : t.fields) {
       if (!f.type) return nullptr;
       TypePtr ft = resolve_type(*f.type, diags);
       if (!ft) ok = false;
-      for (const auto& prev : fields)
-        if (iequals(prev.name, f.name.text)) {
-          diags.report(DiagKind::DuplicateColumn, f.name.span, f.name.text);
-          ok = false;
-        }
+      if (!seen.insert(lower(f.name.text)).second) {
+        diags.report(DiagKind::DuplicateColumn, f.name.span, f.name.text);
+        ok = false;
+      }
       fields.push_back({f.name.text, ft, f.not_null});
     }
     return ok ? Type::row(std::move(fields)) : nullptr;
@@ -189,6 +190,30 @@ std::optional<int64_t> interval_millis(const ast::Expr& e, DiagnosticEngine& dia
   }
   return ms;
 }
+
+// ---------------------------------------------------------------- scope index
+
+ScopeIndex::ScopeIndex(const std::vector<ScopeColumn>& scope) : scope_(scope) {
+  for (size_t i = 0; i < scope.size(); ++i) {
+    exact_[scope[i].column.name].push_back(static_cast<int>(i));
+    folded_[lower(scope[i].column.name)].push_back(static_cast<int>(i));
+    relations_.insert(lower(scope[i].relation));
+  }
+}
+
+const std::vector<int>& ScopeIndex::exact(const std::string& name) const {
+  static const std::vector<int> none;
+  auto it = exact_.find(name);
+  return it == exact_.end() ? none : it->second;
+}
+
+const std::vector<int>& ScopeIndex::folded(const std::string& name) const {
+  static const std::vector<int> none;
+  auto it = folded_.find(lower(name));
+  return it == folded_.end() ? none : it->second;
+}
+
+bool ScopeIndex::has_relation(const std::string& name) const { return relations_.count(lower(name)) > 0; }
 
 // ---------------------------------------------------------------- binder
 
@@ -371,11 +396,17 @@ BoundExprPtr ExpressionBinder::bind_column(const Expr& e) {
     return w;
   }
   // Exact name first, then case-insensitive (SQL identifiers fold).
+  const ScopeIndex* ix = index && &index->scope() == &scope_ ? index : nullptr;
   for (bool exact : {true, false}) {
     int found = -1;
-    for (size_t i = 0; i < scope_.size(); ++i) {
-      const auto& c = scope_[i].column;
-      if (exact ? c.name == e.name : iequals(c.name, e.name)) {
+    std::vector<int> all;
+    if (!ix) {
+      for (size_t i = 0; i < scope_.size(); ++i)
+        if (exact ? scope_[i].column.name == e.name : iequals(scope_[i].column.name, e.name))
+          all.push_back(static_cast<int>(i));
+    }
+    for (int i : ix ? (exact ? ix->exact(e.name) : ix->folded(e.name)) : all) {
+      {
         if (found >= 0 && scope_[found].relation != scope_[i].relation) {
           auto& d = diags_.report(DiagKind::AmbiguousColumn, e.span, e.name);
           d.hint = "qualify it: " + scope_[found].relation + "." + e.name + " or " + scope_[i].relation + "." + e.name;
@@ -394,7 +425,8 @@ BoundExprPtr ExpressionBinder::bind_column(const Expr& e) {
     return nullptr;
   }
   std::vector<std::string> names;
-  for (const auto& sc : scope_) names.push_back(sc.column.name);
+  if (diags_.wants_suggestions())
+    for (const auto& sc : scope_) names.push_back(sc.column.name);
   if (allow_window_columns) {
     names.push_back("window_start");
     names.push_back("window_end");
@@ -409,23 +441,33 @@ BoundExprPtr ExpressionBinder::bind_field_access(const Expr& e) {
   // `q.col` where q names a relation in scope (and no column is called q).
   const Expr& base = *e.children[0];
   if (base.kind == ExprKind::Column) {
-    bool is_column = std::any_of(scope_.begin(), scope_.end(), [&](const ScopeColumn& c) {
-      return iequals(c.column.name, base.name);
-    });
-    bool is_relation = std::any_of(scope_.begin(), scope_.end(), [&](const ScopeColumn& c) {
-      return iequals(c.relation, base.name);
-    });
+    const ScopeIndex* ix = index && &index->scope() == &scope_ ? index : nullptr;
+    bool is_column = ix ? !ix->folded(base.name).empty()
+                        : std::any_of(scope_.begin(), scope_.end(),
+                                      [&](const ScopeColumn& c) { return iequals(c.column.name, base.name); });
+    bool is_relation = ix ? ix->has_relation(base.name)
+                          : std::any_of(scope_.begin(), scope_.end(),
+                                        [&](const ScopeColumn& c) { return iequals(c.relation, base.name); });
     if (is_relation && !is_column) {
-      for (size_t i = 0; i < scope_.size(); ++i) {
-        if (iequals(scope_[i].relation, base.name) && iequals(scope_[i].column.name, e.name)) {
-          const auto& c = scope_[i].column;
-          return make_column(static_cast<int>(i), c.name, c.type, !c.not_null, e.span);
+      if (ix) {
+        for (int i : ix->folded(e.name))
+          if (iequals(scope_[i].relation, base.name)) {
+            const auto& c = scope_[i].column;
+            return make_column(i, c.name, c.type, !c.not_null, e.span);
+          }
+      } else {
+        for (size_t i = 0; i < scope_.size(); ++i) {
+          if (iequals(scope_[i].relation, base.name) && iequals(scope_[i].column.name, e.name)) {
+            const auto& c = scope_[i].column;
+            return make_column(static_cast<int>(i), c.name, c.type, !c.not_null, e.span);
+          }
         }
       }
-      std::vector<std::string> names;
-      for (const auto& sc : scope_)
-        if (iequals(sc.relation, base.name)) names.push_back(sc.column.name);
       auto& d = diags_.report(DiagKind::UnknownColumn, e.name_span, base.name + "." + e.name);
+      std::vector<std::string> names;
+      if (diags_.wants_suggestions())
+        for (const auto& sc : scope_)
+          if (iequals(sc.relation, base.name)) names.push_back(sc.column.name);
       std::string m = closest_match(e.name, names);
       if (!m.empty()) d.hint = "did you mean '" + base.name + "." + m + "'?";
       return nullptr;
@@ -441,7 +483,8 @@ BoundExprPtr ExpressionBinder::bind_field_access(const Expr& e) {
   const Field* f = inner->type->find_field(e.name);
   if (!f) {
     std::vector<std::string> names;
-    for (const auto& fld : inner->type->fields) names.push_back(fld.name);
+    if (diags_.wants_suggestions())
+      for (const auto& fld : inner->type->fields) names.push_back(fld.name);
     auto& d = diags_.report(DiagKind::UnknownField, e.name_span, to_sql(*inner), e.name);
     std::string m = closest_match(e.name, names);
     if (!m.empty()) d.hint = "did you mean '" + m + "'?";

@@ -6,12 +6,32 @@
 
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/bind/bound_script.h"
 #include "compiler/diagnostics/diagnostic.h"
 
 namespace pipec {
+
+// Positions of a scope's columns by name (exact and case-folded) and its
+// relation names: binding a reference costs the same whatever the width of
+// the scope (a 4 MiB script can declare a relation with 300k columns, and a
+// linear scan per reference made binding it quadratic).
+class ScopeIndex {
+ public:
+  explicit ScopeIndex(const std::vector<ScopeColumn>& scope);
+  const std::vector<ScopeColumn>& scope() const { return scope_; }
+  const std::vector<int>& exact(const std::string& name) const;
+  const std::vector<int>& folded(const std::string& name) const;  // case-insensitive
+  bool has_relation(const std::string& name) const;               // case-insensitive
+
+ private:
+  const std::vector<ScopeColumn>& scope_;
+  std::unordered_map<std::string, std::vector<int>> exact_, folded_;
+  std::unordered_set<std::string> relations_;
+};
 
 class ExpressionBinder {
  public:
@@ -24,6 +44,8 @@ class ExpressionBinder {
   bool allow_window_columns = false;
   // Relation names whose definitions failed to parse: stay quiet about them.
   const std::set<std::string>* broken_names = nullptr;
+  // An index of this binder's scope (used only when it indexes the same vector).
+  const ScopeIndex* index = nullptr;
 
   BoundExprPtr bind(const ast::Expr& e);
   // Binds and requires BOOLEAN ("WHERE must be BOOLEAN").

@@ -55,6 +55,10 @@ class DiagnosticEngine {
   std::vector<Diagnostic>& diagnostics() { return diags_; }
   const SourceManager& sources() const { return sources_; }
   size_t error_count() const;
+  // "Did you mean" costs an edit distance per candidate; past this many
+  // diagnostics nobody reads the hints, and a hostile script (300k unknown
+  // columns over a 300k-column source) would make it quadratic.
+  bool wants_suggestions() const { return diags_.size() < 256; }
   bool has_errors() const { return error_count() > 0; }
   // Orders by file, then position (rendering is deterministic whatever the phase order).
   void sort();
