@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 #include "compiler/check/check_util.h"
 
 namespace pipec {
@@ -31,6 +33,21 @@ bool same_list(const std::vector<std::string>& a, const std::vector<std::string>
   for (size_t i = 0; i < a.size(); ++i)
     if (!iequals(a[i], b[i])) return false;
   return true;
+}
+
+// Name (case-folded) -> element, for matching in linear time: a 4 MiB
+// script can declare hundreds of thousands of columns.
+template <typename T, typename Keep>
+std::unordered_map<std::string, const T*> by_name(const std::vector<T>& items, Keep keep) {
+  std::unordered_map<std::string, const T*> out;
+  for (const auto& x : items)
+    if (keep(x)) out.emplace(check::lower(x.name), &x);  // the first of duplicates (reported by the binder)
+  return out;
+}
+template <typename T>
+const T* lookup(const std::unordered_map<std::string, const T*>& m, const std::string& name) {
+  auto it = m.find(check::lower(name));
+  return it == m.end() ? nullptr : it->second;
 }
 
 // How a column's type changed: same, compatible (a ROW gaining fields,
@@ -73,6 +90,15 @@ class ContractChecker {
   }
 
   void run() {
+    auto index = [](const auto& items, auto& out) {
+      for (const auto& x : items) out.emplace(check::lower(x->name), x.get());
+    };
+    index(old_.relations, old_relations_);
+    index(new_.relations, new_relations_);
+    index(old_.sinks, old_sinks_);
+    index(new_.sinks, new_sinks_);
+    index(old_.pipelines, old_pipelines_);
+    index(new_.pipelines, new_pipelines_);
     relations();
     sinks();
     pipelines();
@@ -94,10 +120,10 @@ class ContractChecker {
   // Columns of a source/table (input side) or of a sink (output side).
   void columns(const std::vector<ColumnInfo>& before, const std::vector<ColumnInfo>& after, const std::string& owner,
                Span owner_span, bool input_side) {
+    auto all = [](const ColumnInfo&) { return true; };
+    auto before_names = by_name(before, all), after_names = by_name(after, all);
     for (const auto& oc : before) {
-      const ColumnInfo* nc = nullptr;
-      for (const auto& c : after)
-        if (iequals(c.name, oc.name)) nc = &c;
+      const ColumnInfo* nc = lookup(after_names, oc.name);
       if (!nc) {
         auto& d = breaking(owner_span, fmt::format("column '{}' was removed from {}", oc.name, owner));
         d.hint = input_side ? "pipelines reading it no longer bind; keep it (nullable) until no reader needs it"
@@ -132,9 +158,7 @@ class ContractChecker {
       }
     }
     for (const auto& nc : after) {
-      bool existed = false;
-      for (const auto& oc : before) existed |= iequals(oc.name, nc.name);
-      if (existed) continue;
+      if (lookup(before_names, nc.name)) continue;
       if (input_side && nc.not_null && !nc.metadata_key) {
         auto& d = breaking(nc.span, fmt::format("new column '{}' of {} is NOT NULL", nc.name, owner));
         d.hint = "producers that do not send it yet would have every record dead-lettered; add it nullable first";
@@ -149,11 +173,10 @@ class ContractChecker {
   void constraints(const std::vector<ConstraintInfo>& before, const std::vector<ConstraintInfo>& after,
                    const std::string& owner, Span owner_span) {
     auto user = [](const ConstraintInfo& c) { return c.origin != "not null"; };  // NOT NULL is a column rule
+    auto before_names = by_name(before, user), after_names = by_name(after, user);
     for (const auto& oc : before) {
       if (!user(oc)) continue;
-      const ConstraintInfo* nc = nullptr;
-      for (const auto& c : after)
-        if (user(c) && iequals(c.name, oc.name)) nc = &c;
+      const ConstraintInfo* nc = lookup(after_names, oc.name);
       if (!nc) {
         auto& d = compatible(owner_span, fmt::format("constraint '{}' of {} was removed", oc.name, owner));
         baseline_note(d, oc.span, "declared here in the baseline");
@@ -186,10 +209,7 @@ class ContractChecker {
       }
     }
     for (const auto& nc : after) {
-      if (!user(nc)) continue;
-      bool existed = false;
-      for (const auto& oc : before) existed |= user(oc) && iequals(oc.name, nc.name);
-      if (existed) continue;
+      if (!user(nc) || lookup(before_names, nc.name)) continue;
       if (nc.action == ViolationAction::Warn) {
         compatible(nc.span, fmt::format("new WARN constraint '{}' on {}", nc.name, owner));
       } else {
@@ -205,7 +225,7 @@ class ContractChecker {
   void relations() {
     for (const auto& o : old_.relations) {
       std::string owner = fmt::format("{} '{}'", ast::relation_kind_name(o->kind), o->name);
-      const RelationDef* n = new_.find_relation(o->name);
+      const RelationDef* n = lookup(new_relations_, o->name);
       if (!n) {
         auto& d = breaking(options_.removal_span, owner + " was removed");
         d.hint = o->kind == ast::RelationKind::Source ? "its pipelines stop consuming; keep it until none reads it"
@@ -223,7 +243,7 @@ class ContractChecker {
       constraints(o->constraints, n->constraints, owner, at);
     }
     for (const auto& n : new_.relations)
-      if (!old_.find_relation(n->name))
+      if (!lookup(old_relations_, n->name))
         compatible(name_of(n->span), fmt::format("new {} '{}'", ast::relation_kind_name(n->kind), n->name));
   }
 
@@ -231,7 +251,7 @@ class ContractChecker {
   void sinks() {
     for (const auto& o : old_.sinks) {
       std::string owner = fmt::format("sink '{}'", o->name);
-      const SinkDef* n = new_.find_sink(o->name);
+      const SinkDef* n = lookup(new_sinks_, o->name);
       if (!n) {
         auto& d = breaking(options_.removal_span, owner + " was removed");
         d.hint = "its index stops receiving documents";
@@ -263,20 +283,14 @@ class ContractChecker {
       columns(o->declared_columns, n->declared_columns, owner, at, false);
     }
     for (const auto& n : new_.sinks)
-      if (!old_.find_sink(n->name)) compatible(name_of(n->span), fmt::format("new sink '{}'", n->name));
+      if (!lookup(old_sinks_, n->name)) compatible(name_of(n->span), fmt::format("new sink '{}'", n->name));
   }
 
   // ---------------------------------------------------------------- pipelines
-  static const PipelineDef* find_pipeline(const BoundScript& s, const std::string& name) {
-    for (const auto& p : s.pipelines)
-      if (iequals(p->name, name)) return p.get();
-    return nullptr;
-  }
-
   void pipelines() {
     for (const auto& o : old_.pipelines) {
       std::string owner = fmt::format("pipeline '{}'", o->name);
-      const PipelineDef* n = find_pipeline(new_, o->name);
+      const PipelineDef* n = lookup(new_pipelines_, o->name);
       if (!n) {
         auto& d = breaking(options_.removal_span, owner + " was removed");
         d.hint = o->sink ? "sink '" + o->sink->name + "' stops receiving its documents" : "";
@@ -291,15 +305,15 @@ class ContractChecker {
       constraints(o->constraints, n->constraints, owner, at);
     }
     for (const auto& n : new_.pipelines)
-      if (!find_pipeline(old_, n->name)) compatible(name_of(n->span), fmt::format("new pipeline '{}'", n->name));
+      if (!lookup(old_pipelines_, n->name)) compatible(name_of(n->span), fmt::format("new pipeline '{}'", n->name));
   }
 
   void outputs(const PipelineDef& o, const PipelineDef& n, const std::string& owner, Span at) {
     std::string index = n.sink ? " of index '" + n.sink->index + "'" : "";
+    auto all = [](const OutputColumn&) { return true; };
+    auto before_names = by_name(o.outputs, all), after_names = by_name(n.outputs, all);
     for (const auto& oc : o.outputs) {
-      const OutputColumn* nc = nullptr;
-      for (const auto& c : n.outputs)
-        if (iequals(c.name, oc.name)) nc = &c;
+      const OutputColumn* nc = lookup(after_names, oc.name);
       if (!nc) {
         auto& d = breaking(at, fmt::format("output column '{}' of {} was removed", oc.name, owner));
         d.hint = "documents" + index + " lose the field and the index mapping changes";
@@ -319,14 +333,16 @@ class ContractChecker {
       }
     }
     for (const auto& nc : n.outputs) {
-      bool existed = false;
-      for (const auto& oc : o.outputs) existed |= iequals(oc.name, nc.name);
-      if (!existed) compatible(nc.span, fmt::format("new output column '{}' in {}", nc.name, owner));
+      if (!lookup(before_names, nc.name)) compatible(nc.span, fmt::format("new output column '{}' in {}", nc.name, owner));
     }
   }
 
   const BoundScript& old_;
   const BoundScript& new_;
+  // By case-folded name (the first of duplicates; the binder reports them).
+  std::unordered_map<std::string, const RelationDef*> old_relations_, new_relations_;
+  std::unordered_map<std::string, const SinkDef*> old_sinks_, new_sinks_;
+  std::unordered_map<std::string, const PipelineDef*> old_pipelines_, new_pipelines_;
   DiagnosticEngine& diags_;
   ContractOptions options_;
 };
