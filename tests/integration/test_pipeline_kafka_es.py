@@ -104,7 +104,7 @@ def produce(topic, n):
     return poison
 
 
-def write_pipe(tmp_path, names):
+def write_pipe(tmp_path, names, sink_extra=""):
     dlq = tmp_path / "dlq.ndjson"
     pipe = tmp_path / "e2e.pipe"
     pipe.write_text(f"""
@@ -129,7 +129,7 @@ CREATE SINK out WITH (
   index = '{names["index"]}',
   'document.id' = 'id',
   'index.replicas' = '0',
-  'bulk.flush-interval' = '200ms'
+  'bulk.flush-interval' = '200ms'{sink_extra}
 );
 
 CREATE PIPELINE e2e
@@ -153,7 +153,7 @@ def count(es, index):
         return -1
 
 
-def wait_count(es, index, want, proc, timeout=180):
+def wait_count(es, index, want, proc, timeout=180, step=0.5):
     deadline = time.time() + timeout
     c = -1
     while time.time() < deadline:
@@ -162,7 +162,7 @@ def wait_count(es, index, want, proc, timeout=180):
             return c
         if proc is not None and proc.poll() is not None:
             break
-        time.sleep(0.5)
+        time.sleep(step)
     return c
 
 
@@ -241,18 +241,21 @@ def test_kafka_to_opensearch_sigterm(tmp_path, es, names):
 
 def test_kafka_to_opensearch_sigkill_restart(tmp_path, es, names):
     produce(names["topic"], N)
-    pipe, dlq = write_pipe(tmp_path, names)
+    # Small requests, one at a time: the load takes long enough to be killed
+    # in the middle of it.
+    pipe, dlq = write_pipe(tmp_path, names, ",\n  'bulk.max-actions' = '100',\n  'bulk.concurrency' = '1'")
     log = open(tmp_path / "run1.log", "w+")
     proc = start(pipe, log)
     try:
-        # Kill at a random point of the load: after some documents are in.
-        target = random.randint(200, N - 200)
-        wait_count(es, names["index"], target, proc, timeout=120)
-        time.sleep(random.random())
+        # Kill at a random point of the load: once some documents are in.
+        target = random.randint(100, N // 2)
+        wait_count(es, names["index"], target, proc, timeout=120, step=0.02)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     before = count(es, names["index"])
+    assert before < N, "the load ended before the kill: nothing was tested"
+    first_committed = committed(names["topic"], names["group"])
     log2 = open(tmp_path / "run2.log", "w+")
     proc = start(pipe, log2)
     try:
@@ -265,7 +268,8 @@ def test_kafka_to_opensearch_sigkill_restart(tmp_path, es, names):
         if proc.poll() is None:
             proc.kill()
     assert rc == 143, open(tmp_path / "run2.log").read()[-3000:]
-    print(f"\nkilled with {before} of {N} documents indexed; after the restart: {count(es, names['index'])}")
+    print(f"\nkilled with {before} of {N} documents indexed (committed then: {first_committed}); "
+          f"after the restart: {count(es, names['index'])}")
     assert count(es, names["index"]) == N
     assert all_ids(es, names["index"]) == set(range(N))
     ends = end_offsets(names["topic"])
