@@ -38,8 +38,10 @@ struct OperatorChain {
   Operator* head() const { return operators.empty() ? nullptr : operators.front().get(); }
 };
 
-// Throws RunError for what `pipec run` cannot execute yet (Kafka sources,
-// Elasticsearch sinks).
+// Throws RunError for what `pipec run` cannot execute (see
+// unsupported_reason). Sources: file, kafka (KafkaStreamSource); sinks:
+// stdout, file, elasticsearch/opensearch (EsSinkOperator, with per-document
+// acknowledgements wired to the Kafka offsets by PipelineRunner).
 OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options);
 
 // Empty when the plan can run, else why not (checked before anything starts).

@@ -24,6 +24,14 @@
 //   --set quickstart.dead-letter.path=x.ndjson  a pipeline option
 // Option keys may contain dots; NAME is everything before the first dot.
 //
+// Streaming: a kafka source runs until SIGINT/SIGTERM (or, with
+// scan.stop.timestamp-millis, until every partition passed that time);
+// offsets are committed about every second and on shutdown, only for records
+// whose documents the sink acknowledged (or dead-lettered). Elasticsearch /
+// OpenSearch sinks create their index from the pipeline's schema
+// ('index.create') and read secret('X') options from the environment (a
+// missing variable: exit 2).
+//
 // Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
 // failed run; 2 usage or I/O errors (unreadable input, unwritable output);
 // 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
