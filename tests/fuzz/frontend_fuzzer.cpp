@@ -1,7 +1,7 @@
 // libFuzzer target for the whole front end `pipec check` runs: arbitrary
 // bytes -> parse -> bind -> lints -> shared-sink check -> contract diff (of
 // the input against itself, and of its first half against the whole) ->
-// mappings -> every renderer. Must never crash, hang, leak or trip a
+// constant folding of every expression -> mappings -> every renderer. Must never crash, hang, leak or trip a
 // sanitizer. Build and run with tests/fuzz/run.sh.
 #include <cstddef>
 #include <cstdint>
@@ -10,8 +10,10 @@
 #include "compiler/bind/binder.h"
 #include "compiler/check/contract.h"
 #include "compiler/check/lint.h"
+#include "compiler/check/check_util.h"
 #include "compiler/check/mapping.h"
 #include "compiler/diagnostics/render.h"
+#include "compiler/optimize/optimizer.h"
 #include "compiler/syntax/parser.h"
 
 namespace {
@@ -53,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_contract(baseline.bound, current.bound, diags, options);
   check_contract(current.bound, current.bound, diags);
 
+  // Constant folding (the reference evaluator over constants) of every
+  // expression the binder produced: the constant-constraint lint folds
+  // constraints only, the planner folds everything.
+  check::for_each_root_expression(current.bound, [](const BoundExpr& e, const char*) {
+    (void)fold_expression(std::make_shared<BoundExpr>(e));
+  });
   for (const auto& p : current.bound.pipelines) (void)index_mapping_json(*p);
   for (const auto& s : current.bound.sinks) {
     std::vector<MappedField> fields;
