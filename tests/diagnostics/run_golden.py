@@ -14,7 +14,9 @@ run from anywhere:
 """
 import argparse
 import difflib
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,10 @@ CLI_CASES = {
     # An oversized file is generated (see generated_cases); 4 MiB is not committed.
     "input_too_large": (["@large"], None, 1),
 }
+
+
+# Kinds in diagnostic_kinds.def that nothing reports yet.
+NOT_EMITTED = {"ImplicitCastLoss"}
 
 
 def run(pipec, args, stdin=None, cwd=HERE):
@@ -121,6 +127,20 @@ def main():
             # Usage errors print to stderr; everything else to stdout.
             text = out if out else err
             compare("cli_" + name, os.path.join(HERE, "cli_" + name + ".expected"), text, a.refresh, failures)
+
+    # diagnostic_kinds.def promises a golden case for every kind.
+    if not a.cases:
+        count += 1
+        kinds_def = os.path.join(HERE, "..", "..", "compiler", "diagnostics", "diagnostic_kinds.def")
+        kinds = re.findall(r"^DIAG\((\w+),", open(kinds_def).read(), re.M)
+        shown = ""
+        for d in [HERE] + glob.glob(os.path.join(HERE, "..", "contract", "*")):
+            for f in glob.glob(os.path.join(d, "*expected")):
+                shown += open(f, encoding="utf-8").read()
+        uncovered = [k for k in kinds if k not in NOT_EMITTED and f"[{k}]" not in shown and f'"{k}"' not in shown]
+        if uncovered:
+            failures.append("kind coverage: no golden case shows " + ", ".join(uncovered) +
+                            " (add a fail_*.pipe, or list the kind in NOT_EMITTED)")
 
     for f in failures:
         print("FAIL", f, file=sys.stderr)
