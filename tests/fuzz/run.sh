@@ -25,9 +25,13 @@ fi
 mkdir -p "$BUILD"
 if [[ ! -f "$BUILD/build.ninja" ]]; then
   cmake -S "$ROOT/tests/fuzz" -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER="$CXX_BIN" -DCMAKE_C_COMPILER="$CC_BIN" \
-    -DCMAKE_BUILD_TYPE=None >/dev/null
+    -DCMAKE_BUILD_TYPE=None >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
-ninja -C "$BUILD" -j"${PIPEC_FUZZ_JOBS:-2}" frontend_fuzzer >/dev/null
+ninja -C "$BUILD" -j"${PIPEC_FUZZ_JOBS:-2}" frontend_fuzzer >"$BUILD/build.log" 2>&1 || {
+  tail -n 60 "$BUILD/build.log" >&2
+  echo "fuzz: building the fuzzer failed" >&2
+  exit 1
+}
 
 # ANTLR's runtime (a Debian build without sanitizers) is the only thing
 # allowed to leak; suppress leaks whose allocation stack is inside it.
