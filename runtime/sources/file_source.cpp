@@ -17,20 +17,6 @@ namespace pipec {
 
 namespace {
 
-DecodeSpec spec_of(const LogicalSource& plan) {
-  DecodeSpec spec;
-  for (const auto& d : plan.decode) {
-    DecodeField f;
-    f.path = d.path;
-    f.type = d.type;
-    f.not_null = d.not_null;
-    f.raw_json = d.raw_json;
-    f.external = d.metadata.has_value();
-    spec.columns.push_back(std::move(f));
-  }
-  return spec;
-}
-
 DecodeOptions decode_options(const FileSourceOptions& o) {
   DecodeOptions d;
   d.max_record_size = o.max_record_bytes;
@@ -52,7 +38,7 @@ uint64_t count_newlines(const char* p, size_t n) {
 }  // namespace
 
 FileSource::FileSource(const LogicalSource& plan, FileSourceOptions options)
-    : options_(std::move(options)), decoder_(spec_of(plan), decode_options(options_)) {
+    : options_(std::move(options)), decoder_(decode_spec_of(plan), decode_options(options_)) {
   for (uint32_t c = 0; c < plan.decode.size(); ++c) {
     const auto& m = plan.decode[c].metadata;
     if (m == "line") metadata_.push_back({c, true});

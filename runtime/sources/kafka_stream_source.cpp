@@ -10,20 +10,6 @@ namespace pipec {
 
 namespace {
 
-DecodeSpec spec_of(const LogicalSource& plan) {
-  DecodeSpec spec;
-  for (const auto& d : plan.decode) {
-    DecodeField f;
-    f.path = d.path;
-    f.type = d.type;
-    f.not_null = d.not_null;
-    f.raw_json = d.raw_json;
-    f.external = d.metadata.has_value();
-    spec.columns.push_back(std::move(f));
-  }
-  return spec;
-}
-
 DecodeOptions decode_options(const KafkaSourceConfig& c) {
   DecodeOptions d;
   d.max_record_size = c.max_record_bytes;
@@ -59,7 +45,7 @@ KafkaSourceConfig kafka_stream_config(const LogicalSource& plan, const std::stri
 }
 
 KafkaStreamSource::KafkaStreamSource(const LogicalSource& plan, KafkaSourceConfig config)
-    : config_(std::move(config)), decoder_(spec_of(plan), decode_options(config_)) {
+    : config_(std::move(config)), decoder_(decode_spec_of(plan), decode_options(config_)) {
   for (uint32_t c = 0; c < plan.decode.size(); ++c) {
     KafkaMetadataField f;
     if (plan.decode[c].metadata && kafka_metadata_field(*plan.decode[c].metadata, &f))

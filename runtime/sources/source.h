@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "compiler/plan/logical_plan.h"
 #include "runtime/decode/decode_error.h"
+#include "runtime/decode/decode_spec.h"
 #include "runtime/vector/batch.h"
 #include "runtime/vector/source_position.h"
 
@@ -31,5 +33,9 @@ class Source {
   // Total input size when known (files), else 0: progress % and ETA.
   virtual uint64_t bytes_total() const = 0;
 };
+
+// What the decoder extracts for a source: the plan's (pruned) decode list;
+// connector metadata columns are `external` (filled by the source).
+DecodeSpec decode_spec_of(const LogicalSource& plan);
 
 }  // namespace pipec
