@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build-bench"
 DATA = BUILD / "bench-data"
-OUT = BUILD / "bench-out"
+OUT = BUILD / "bench-out"  # replaced by --out-dir (default: tmpfs when it has room)
 PIPES = ROOT / "bench" / "pipelines"
 RESULTS = ROOT / "bench" / "results"
 
@@ -69,11 +69,20 @@ def compilers_running():
             continue
         try:
             with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() in ("cc1plus", "cc1", "clang", "clang++", "ld", "ld.gold", "lld"):
-                    n += 1
+                comm = f.read().strip()
         except OSError:
-            pass
+            continue
+        if comm.startswith(("cc1", "clang")) or comm in ("ld", "ld.gold", "ld.lld", "lld", "collect2"):
+            n += 1
     return n
+
+
+def busy_seconds():
+    """CPU seconds spent by the whole machine (all cores, everything but idle and iowait)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (v + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def load():
@@ -128,10 +137,13 @@ def measure(cmd, env=None, core=0, stdout_path=None):
     if core is not None:
         cmd = ["taskset", "-c", str(core)] + cmd
     with tempfile.TemporaryFile() as err, (open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()) as out:
+        b0 = busy_seconds()
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
+        # CPU that other processes used on the machine meanwhile, in cores.
+        others = max(0.0, busy_seconds() - b0 - ru.ru_utime - ru.ru_stime) / wall
         p.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
@@ -139,7 +151,7 @@ def measure(cmd, env=None, core=0, stdout_path=None):
         if not stdout_path:
             out.seek(0)
             stdout = out.read().decode(errors="replace")
-    return {"cmd": cmd, "rc": p.returncode, "wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
+    return {"cmd": cmd, "rc": p.returncode, "wall_s": wall, "others_cores": others, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mib": ru.ru_maxrss / 1024, "stderr": stderr,
             "stdout": stdout}
 
@@ -155,6 +167,7 @@ def best_of(runs):
     walls = [r["wall_s"] for r in runs]
     best = min(runs, key=lambda r: r["wall_s"])
     return {"wall_s": best["wall_s"], "wall_median_s": statistics.median(walls), "walls_s": walls,
+            "others_cores": best["others_cores"], "cpus_s": [r["cpu_s"] for r in runs],
             "cpu_s": best["cpu_s"], "user_s": best["user_s"], "sys_s": best["sys_s"],
             "peak_rss_mib": max(r["peak_rss_mib"] for r in runs), "load": [r.get("load") for r in runs]}
 
@@ -182,6 +195,16 @@ def dataset(n, seed):
                     "--out", str(path), "--stats-json", str(stats)], check=True)
     print(f"  {time.perf_counter() - t0:.1f} s", flush=True)
     return path, json.loads(stats.read_text())
+
+
+def default_out_dir():
+    """tmpfs keeps disk writeback (noise unrelated to pipec) out of the figures."""
+    shm = Path("/dev/shm")
+    if shm.is_dir():
+        st = os.statvfs(shm)
+        if st.f_bavail * st.f_frsize > 8 << 30:
+            return shm / "pipec-bench"
+    return BUILD / "bench-out"
 
 
 def small_input(src, lines=1000):
@@ -281,6 +304,7 @@ def run_peer(engine, data, threads, args):
     best = min(runs, key=lambda r: r["peer"]["seconds"])
     res = best_of(runs)
     res.update({"query_s": best["peer"]["seconds"], "query_s_all": [r["peer"]["seconds"] for r in runs],
+                "query_cpu_s": best["peer"]["cpu_seconds"], "process_cpu_s": best["cpu_s"],
                 "rows": best["peer"]["rows"], "version": best["peer"]["version"],
                 "threads": threads, "setup_s": best["peer"]["setup_seconds"]})
     return res
@@ -307,17 +331,19 @@ def report(res):
     lines = []
     lines.append(f"\npipec benchmark, {n:,} events, {mb(size):,.0f} MB input, {res['date']} on {res['machine']['cpu']} "
                  f"({res['machine']['cores']} cores); one core (taskset -c 0) unless noted\n")
-    hdr = ["run", "engine", "wall s", "MB/s", "events/s", "cpu s", "MB/s/cpu", "peak RSS MiB", "load1", "cc"]
-    widths = [44, 11, 7, 7, 10, 7, 9, 12, 6, 3]
+    hdr = ["run", "engine", "wall s", "MB/s", "events/s", "cpu s", "MB/s/cpu", "RSS MiB", "others", "load1", "cc"]
+    widths = [46, 17, 6, 5, 9, 6, 8, 7, 6, 5, 2]
     lines.append(fmt_row(hdr, widths))
     lines.append("-" * (sum(widths) + 2 * len(widths)))
 
     def add(name, engine, r, seconds=None):
         s = seconds if seconds is not None else r["wall_s"]
+        cpu = r.get("query_cpu_s", r["cpu_s"])
         ld = (r.get("load") or [None])[0] or {}
         lines.append(fmt_row([name, engine, f"{s:.2f}", f"{mb(size) / s:.0f}", f"{n / s:,.0f}",
-                              f"{r['cpu_s']:.2f}", f"{mb(size) / r['cpu_s']:.0f}" if r["cpu_s"] else "-",
-                              f"{r['peak_rss_mib']:.0f}", ld.get("loadavg", ["?"])[0], ld.get("compilers", "?")],
+                              f"{cpu:.2f}", f"{mb(size) / cpu:.0f}" if cpu else "-",
+                              f"{r['peak_rss_mib']:.0f}", f"{r.get('others_cores', 0):.2f}",
+                              ld.get("loadavg", ["?"])[0], ld.get("compilers", "?")],
                              widths))
 
     for name, r in res["pipec"].items():
@@ -326,16 +352,18 @@ def report(res):
         add(name, "hand C++", r)
     for name, r in res["peers"].items():
         add(f"{name} (query only)", f"{r['version']}", r, seconds=r["query_s"])
+    lines.append("  (others: cores' worth of CPU used by other processes during the run, of "
+                 f"{res['machine']['cores']}; load1: load average before it; cc: compilers running before it)")
     lines.append("")
     if res.get("ratios"):
-        lines.append("ratios (throughput, higher = pipec faster; wall time on one core):")
+        lines.append("ratios (throughput of pipec / the other, higher = pipec faster; by wall time and by CPU time):")
         for k, v in res["ratios"].items():
-            lines.append(f"  {k:58s} {v['ratio']:.2f}x   target {v['target']}")
+            lines.append(f"  {k:58s} wall {v['ratio']:.2f}x  cpu {v['ratio_cpu']:.2f}x   target {v['target']}")
     if res.get("compile"):
         lines.append("\ncompile time (pipec's own compile_ms; process wall incl. parse/bind/plan/start-up):")
         for p, c in res["compile"].items():
-            lines.append(f"  {p:30s} cold {c['cold']['compile_ms']} ms (process {c['cold']['process_wall_ms']:.0f} ms)"
-                         f"   cached {c['cached']['compile_ms']} ms (process {c['cached']['process_wall_ms']:.0f} ms)"
+            lines.append(f"  {p:30s} cold {c['cold']['compile_ms'] or 0:.1f} ms (process {c['cold']['process_wall_ms']:.0f} ms)"
+                         f"   cached {c['cached']['compile_ms'] or 0:.1f} ms (process {c['cached']['process_wall_ms']:.0f} ms)"
                          f"   engine {c['cold']['engine']}")
         lines.append(f"  targets: cold <= {TARGETS['compile_cold_ms']:.0f} ms, cached <= {TARGETS['compile_cached_ms']:.0f} ms")
     if res.get("rss_flatness"):
@@ -369,6 +397,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep-output", action="store_true", help="keep the _bulk outputs in build-bench/bench-out")
     ap.add_argument("--results", default=None, help="JSON path (default bench/results/<date>.json)")
+    ap.add_argument("--out-dir", default=None,
+                    help="where outputs go (default /dev/shm/pipec-bench when it has room, else build-bench/bench-out)")
     args = ap.parse_args()
     if args.quick:
         args.events = min(args.events, 1_000_000) if args.events != 10_000_000 else 1_000_000
@@ -386,6 +416,9 @@ def main():
     if not shutil.which("taskset"):
         sys.exit("run_bench: taskset (util-linux) is needed to pin runs to one core")
 
+    global OUT
+    OUT = Path(args.out_dir) if args.out_dir else default_out_dir()
+    OUT.mkdir(parents=True, exist_ok=True)
     if not args.no_build:
         build(args)
     data, stats = dataset(args.events, args.seed)
@@ -436,16 +469,20 @@ def main():
                 r = run_peer(engine, data, threads, args)
                 res["peers"][label] = r
                 print(f"  best query {r['query_s']:.2f} s, {r['rows']:,} rows", flush=True)
+                if not args.keep_output:
+                    (OUT / f"{engine}-t{threads}.json").unlink(missing_ok=True)
 
     # Ratios: throughput of pipec over the other (= other's time / pipec's time).
     fp = res["pipec"].get(label_of("filter_project_constraints", engines[0]))
     if fp:
         for b, r in res["baseline"].items():
             res["ratios"][f"pipec filter / {b}"] = {"ratio": r["wall_s"] / fp["wall_s"],
+                                                   "ratio_cpu": r["cpu_s"] / fp["cpu_s"],
                                                    "target": f">= {TARGETS['vs_handwritten']}x"}
         for k, r in res["peers"].items():
             t = f">= {TARGETS['vs_peers_per_core']}x" if "1 thread" in k else "(reference)"
-            res["ratios"][f"pipec filter (1 core) / {k}"] = {"ratio": r["query_s"] / fp["wall_s"], "target": t}
+            res["ratios"][f"pipec filter (1 core) / {k}"] = {"ratio": r["query_s"] / fp["wall_s"],
+                                                           "ratio_cpu": r["query_cpu_s"] / fp["cpu_s"], "target": t}
 
     if "passthrough" in pipelines:
         small_n = 100_000 if args.quick else 1_000_000
@@ -461,6 +498,8 @@ def main():
                                    "large_events": args.events, "large_rss_mib": lr["peak_rss_mib"],
                                    "growth_pct": 100 * (lr["peak_rss_mib"] / sr["peak_rss_mib"] - 1)}
 
+    if not args.keep_output:
+        pipec_filter.unlink(missing_ok=True)
     res["load_end"] = load()
     text = report(res)
     print(text)
