@@ -782,6 +782,8 @@ class Binder {
                          : e->kind == BoundKind::WindowEnd   ? "window_end"
                                                              : to_sql(*e);
       if (!def.grouped() && contains_kind(*e, BoundKind::Aggregate)) continue;  // reported by the binder
+      // An output that is NULL whatever the row (SELECT NULL AS x) is written as a STRING column.
+      if (e->type->id == TypeId::Null) e = coerce(e, Type::string());
       // Grouped outputs are rewritten into the grouped scope once every
       // aggregate (of the SELECT list and HAVING) is known: window_start's
       // column index follows the last aggregate (see bind_pipeline).

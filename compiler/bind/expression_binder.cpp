@@ -692,7 +692,7 @@ BoundExprPtr ExpressionBinder::bind_case(const Expr& e) {
   }
   auto out = std::make_shared<BoundExpr>();
   out->kind = BoundKind::Case;
-  out->type = t->id == TypeId::Null ? Type::string() : t;
+  out->type = t;  // all-NULL branches stay NULL-typed and coerce to their context
   out->span = e.span;
   out->nullable = !otherwise;
   for (size_t i = 0; i < conds.size(); ++i) {

@@ -96,7 +96,7 @@ class ExprGen {
     switch (t) {
       case TypeId::BigInt: {
         if (column) return over_outputs ? (pick(2) ? "c0" : "c5") : pick(2) ? "a" : "b";
-        static const char* lits[] = {"0", "1", "-1", "7", "9223372036854775807", "-9223372036854775807", "3", "NULL"};
+        static const char* lits[] = {"0", "1", "-1", "7", "9223372036854775807", "-9223372036854775807", "3", "CAST(NULL AS BIGINT)"};
         return lits[pick(8)];
       }
       case TypeId::Double: {
