@@ -93,7 +93,15 @@ class DiagnosticErrorListener : public antlr4::BaseErrorListener {
     if (hint.empty() && exp != std::string::npos) {
       std::string expected = msg.substr(exp + 10);
       size_t commas = std::count(expected.begin(), expected.end(), ',');
-      if (commas < 8) hint = "expected " + expected;
+      if (commas < 8) {
+        // Tokens named NULL_/TRUE_/FALSE_ (to dodge C macros) read as the keywords.
+        for (const char* kw : {"NULL_", "TRUE_", "FALSE_"}) {
+          std::string from(kw), to(from.substr(0, from.size() - 1));
+          for (size_t at = expected.find(from); at != std::string::npos; at = expected.find(from, at + to.size()))
+            expected.replace(at, from.size(), to);
+        }
+        hint = "expected " + expected;
+      }
     }
     if (token->getType() == antlr4::Token::EOF && hint.empty()) hint = "did you forget a ';'?";
     auto& d = diags_.report(DiagKind::SyntaxError, Span::at(file_, b, e), message);
