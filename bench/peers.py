@@ -104,11 +104,25 @@ WHERE {where}
 SETTINGS {", ".join(settings)}"""
     if args.print_sql:
         print(query, file=sys.stderr)
+    note = None
     t0, c0 = time.perf_counter(), time.process_time()
-    chdb.query(query)
+    try:
+        chdb.query(query)
+    except RuntimeError as e:
+        # ClickHouse's parallel parser cuts the input into segments by
+        # balancing braces; a truncated record makes a segment run on until
+        # input_format_json_max_object_size (512 MiB) and the query fails.
+        # Retry with the serial parser (still multi-threaded after parsing).
+        if args.threads == 1 or "extremely large" not in str(e):
+            raise
+        note = "parallel parsing failed on a malformed record: " + str(e).split(".", 1)[0] + \
+               "; ran with input_format_parallel_parsing = 0"
+        query = query.replace("SETTINGS ", "SETTINGS input_format_parallel_parsing = 0, ")
+        t0, c0 = time.perf_counter(), time.process_time()
+        chdb.query(query)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"engine": "chdb", "version": chdb.__version__,
-            "threads": args.threads or 0, "seconds": seconds, "cpu_seconds": cpu, "setup_seconds": setup}
+    return {"engine": "chdb", "version": chdb.__version__, "threads": args.threads or 0,
+            "seconds": seconds, "cpu_seconds": cpu, "setup_seconds": setup, "note": note}
 
 
 def main():

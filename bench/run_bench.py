@@ -89,16 +89,46 @@ def load():
     return {"loadavg": [round(x, 2) for x in os.getloadavg()], "compilers": compilers_running()}
 
 
+def others_busy(window=2.0):
+    """Cores' worth of CPU the rest of the machine uses now (we are idle meanwhile)."""
+    b0 = busy_seconds()
+    time.sleep(window)
+    return (busy_seconds() - b0) / window
+
+
+IDLE_CORES = 0.25  # the rest of the machine counts as idle below this
+
+
 def wait_idle(max_wait, quiet=False):
-    """Waits until no compiler runs (up to max_wait seconds); returns the load seen."""
+    """Waits until no compiler runs and the rest of the machine uses less than
+    IDLE_CORES (up to max_wait seconds); returns the load seen."""
     deadline = time.time() + max_wait
     announced = False
-    while compilers_running() and time.time() < deadline:
+    while True:
+        busy = others_busy(1.0)
+        cc = compilers_running()
+        if (cc == 0 and busy < IDLE_CORES) or time.time() >= deadline:
+            break
         if not announced and not quiet:
-            print(f"  waiting for other compiles to finish (up to {max_wait:.0f} s) ...", flush=True)
+            print(f"  waiting for an idle machine (compilers {cc}, others {busy:.2f} cores; up to {max_wait:.0f} s) ...",
+                  flush=True)
             announced = True
-        time.sleep(5)
-    return load()
+        time.sleep(4)
+    ld = load()
+    ld["others_before"] = round(busy, 2)
+    return ld
+
+
+def repeated(args, n, fn):
+    """n runs of fn() that were not disturbed (others_cores < IDLE_CORES), or
+    the best of at most 2n runs when the machine stays busy."""
+    runs = []
+    for _ in range(2 * n):
+        runs.append(fn())
+        if sum(1 for r in runs if r["others_cores"] < IDLE_CORES) >= n:
+            break
+    quiet = [r for r in runs if r["others_cores"] < IDLE_CORES]
+    return quiet if len(quiet) >= n else runs
 
 
 def machine():
@@ -239,15 +269,16 @@ def label_of(pipeline, engine):
 def run_pipec(pipeline, data, engine, args, cache_dir):
     OUT.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PIPEC_CACHE_DIR=str(cache_dir))
-    runs = []
     summary_path = OUT / f"{pipeline}.summary.json"
-    for _ in range(args.repeats):
+
+    def once():
         ld = wait_idle(args.wait_idle)
         r = check(measure(pipec_cmd(pipeline, data, OUT, engine, summary_path), env=env),
                   f"pipec run {pipeline}")
         r["load"] = ld
         r["summary"] = json.loads(summary_path.read_text())
-        runs.append(r)
+        return r
+    runs = repeated(args, args.repeats, once)
     res = best_of(runs)
     s = runs[0]["summary"]
     p = s["pipelines"][0]
@@ -276,14 +307,15 @@ def compile_times(pipeline, small, args):
 
 
 def run_baseline(binary, data, args):
-    runs = []
     out = OUT / f"{binary}.bulk.ndjson"
-    for _ in range(args.repeats):
+
+    def once():
         ld = wait_idle(args.wait_idle)
         r = check(measure([str(BUILD / "bench" / binary), "--in", str(data), "--out", str(out),
                            "--dlq", str(OUT / f"{binary}.dlq.ndjson")]), binary)
         r["load"] = ld
-        runs.append(r)
+        return r
+    runs = repeated(args, args.repeats, once)
     res = best_of(runs)
     res["stderr"] = runs[0]["stderr"].strip()
     res["output"] = str(out)
@@ -291,23 +323,30 @@ def run_baseline(binary, data, args):
 
 
 def run_peer(engine, data, threads, args):
-    runs = []
     out = OUT / f"{engine}-t{threads}.json"
-    for _ in range(args.peer_repeats):
+
+    def once():
         ld = wait_idle(args.wait_idle)
-        r = check(measure([sys.executable, str(ROOT / "bench" / "peers.py"), "--engine", engine,
-                           "--input", str(data), "--out", str(out), "--threads", str(threads)],
-                          core=0 if threads == 1 else None), f"peers.py {engine}")
+        r = measure([sys.executable, str(ROOT / "bench" / "peers.py"), "--engine", engine,
+                     "--input", str(data), "--out", str(out), "--threads", str(threads)],
+                    core=0 if threads == 1 else None)
+        if r["rc"] != 0:
+            raise PeerFailed(r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else f"exit {r['rc']}")
         r["load"] = ld
         r["peer"] = json.loads(r["stdout"].strip().splitlines()[-1])
-        runs.append(r)
+        return r
+    runs = repeated(args, args.peer_repeats, once)
     best = min(runs, key=lambda r: r["peer"]["seconds"])
     res = best_of(runs)
     res.update({"query_s": best["peer"]["seconds"], "query_s_all": [r["peer"]["seconds"] for r in runs],
                 "query_cpu_s": best["peer"]["cpu_seconds"], "process_cpu_s": best["cpu_s"],
-                "rows": best["peer"]["rows"], "version": best["peer"]["version"],
+                "rows": best["peer"]["rows"], "version": best["peer"]["version"], "note": best["peer"].get("note"),
                 "threads": threads, "setup_s": best["peer"]["setup_seconds"]})
     return res
+
+
+class PeerFailed(Exception):
+    pass
 
 
 def cmp(a, b):
@@ -371,6 +410,11 @@ def report(res):
         lines.append(f"\npeak RSS, pass-through: {f['small_events']:,} events {f['small_rss_mib']:.0f} MiB, "
                      f"{f['large_events']:,} events {f['large_rss_mib']:.0f} MiB "
                      f"(growth {f['growth_pct']:+.1f} %; target: flat)")
+    for k, r in res["peers"].items():
+        if r.get("note"):
+            lines.append(f"\n{k}: {r['note']}")
+    for k, v in res.get("peer_failures", {}).items():
+        lines.append(f"\n{k}: FAILED: {v}")
     if res.get("output_compare"):
         lines.append("\noutput comparison with pipec filter_project_constraints (cmp):")
         for k, v in res["output_compare"].items():
@@ -429,8 +473,17 @@ def main():
            "machine": machine(), "load_start": load(), "args": vars(args), "targets": TARGETS,
            "git": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
-           "pipec": {}, "baseline": {}, "peers": {}, "compile": {}, "ratios": {}, "output_compare": {}}
+           "pipec": {}, "baseline": {}, "peers": {}, "peer_failures": {}, "compile": {}, "ratios": {},
+           "output_compare": {}}
     print(f"input: {data} ({res['input_bytes'] / 1e6:,.0f} MB, {args.events:,} events)", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = Path(args.results) if args.results else RESULTS / f"{now.date().isoformat()}{'-quick' if args.quick else ''}.json"
+
+    def save():  # after every step, so an interrupted run keeps what it measured
+        slim = json.loads(json.dumps(res, default=str))
+        for r in list(slim["pipec"].values()) + list(slim["peers"].values()):
+            r.pop("stderr", None)
+        path.write_text(json.dumps(slim, indent=1) + "\n")
 
     with tempfile.TemporaryDirectory(prefix="pipec-bench-cache-") as cache:
         for p in pipelines:
@@ -444,6 +497,7 @@ def main():
                 print(f"  best {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu, "
                       f"{mb(res['input_bytes']) / r['wall_s']:.0f} MB/s, {r['peak_rss_mib']:.0f} MiB, engine {r['engine']}",
                       flush=True)
+                save()
                 if p == "filter_project_constraints" and engine == engines[0]:
                     keep = OUT / "pipec-filter_project_constraints.bulk.ndjson"
                     os.replace(OUT / f"{p}.bulk.ndjson", keep)
@@ -458,6 +512,7 @@ def main():
         print(f"  best {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu", flush=True)
         if pipec_filter.exists():
             res["output_compare"][b] = cmp(pipec_filter, r["output"])
+        save()
         if not args.keep_output:
             Path(r["output"]).unlink(missing_ok=True)
 
@@ -466,8 +521,14 @@ def main():
             for threads in ([1] if args.no_multithread_peers else [1, 0]):
                 label = f"{engine} {'1 thread' if threads == 1 else 'default threads, all cores'}"
                 print(f"{label} ...", flush=True)
-                r = run_peer(engine, data, threads, args)
+                try:
+                    r = run_peer(engine, data, threads, args)
+                except PeerFailed as e:
+                    print(f"  FAILED: {e}", flush=True)
+                    res["peer_failures"][label] = str(e)
+                    continue
                 res["peers"][label] = r
+                save()
                 print(f"  best query {r['query_s']:.2f} s, {r['rows']:,} rows", flush=True)
                 if not args.keep_output:
                     (OUT / f"{engine}-t{threads}.json").unlink(missing_ok=True)
@@ -503,12 +564,8 @@ def main():
     res["load_end"] = load()
     text = report(res)
     print(text)
-    for r in list(res["pipec"].values()) + list(res["peers"].values()):
-        r.pop("stderr", None)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = Path(args.results) if args.results else RESULTS / f"{now.date().isoformat()}{'-quick' if args.quick else ''}.json"
     res["report"] = text
-    path.write_text(json.dumps(res, indent=1) + "\n")
+    save()
     print(f"\nwrote {path}")
 
 
