@@ -288,22 +288,54 @@ def run_pipec(pipeline, data, engine, args, cache_dir):
     return res
 
 
-def compile_times(pipeline, small, args):
-    """Compile time cold (empty cache) and cached (second run), on a small input."""
+# Examples of the repository that run without servers: (file, --set options),
+# outputs redirected by compile_times().
+EXAMPLES = {
+    "examples/quickstart": ("examples/quickstart/quickstart.pipe",
+                            ["orders_bulk.path={out}/quickstart.bulk.ndjson",
+                             "quickstart.dead-letter.path={out}/quickstart.dlq.ndjson"]),
+}
+
+
+def compile_times(name, cmd_for, args, repeats=5):
+    """pipec's compile_ms cold (fresh PIPEC_CACHE_DIR) and cached (a second run
+    with the same directory), `repeats` times each, on a small input."""
     out = OUT / "compile"
     out.mkdir(parents=True, exist_ok=True)
-    res = {}
-    with tempfile.TemporaryDirectory(prefix="pipec-cache-") as cache:
-        env = dict(os.environ, PIPEC_CACHE_DIR=cache)
-        for label in ("cold", "cached"):
-            summary = out / f"{pipeline}.{label}.summary.json"
-            ld = wait_idle(args.wait_idle, quiet=True)
-            r = check(measure(pipec_cmd(pipeline, small, out, summary=summary), env=env), f"pipec run {pipeline} ({label})")
-            s = json.loads(summary.read_text())
-            res[label] = {"compile_ms": s["pipelines"][0]["timing"].get("compile_ms"), "engine": s.get("engine"),
-                          "process_wall_ms": r["wall_s"] * 1000, "load": ld,
-                          "cache_files": len(os.listdir(cache))}
+    runs = {"cold": [], "cached": []}
+    engine = None
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="pipec-cache-") as cache:
+            env = dict(os.environ, PIPEC_CACHE_DIR=cache)
+            for label in ("cold", "cached"):
+                summary = out / f"{name.replace('/', '_')}.{label}.summary.json"
+                ld = wait_idle(args.wait_idle, quiet=True)
+                r = check(measure(cmd_for(out, summary), env=env), f"pipec run {name} ({label})")
+                s = json.loads(summary.read_text())
+                engine = s.get("engine")
+                runs[label].append({"compile_ms": s["pipelines"][0]["timing"].get("compile_ms") or 0.0,
+                                    "process_wall_ms": r["wall_s"] * 1000, "others_cores": r["others_cores"],
+                                    "load": ld, "cache_files": len(os.listdir(cache))})
+    res = {"engine": engine}
+    for label, rs in runs.items():
+        ms = [x["compile_ms"] for x in rs]
+        res[label] = {"compile_ms": statistics.median(ms), "compile_ms_max": max(ms), "compile_ms_all": ms,
+                      "process_wall_ms": statistics.median(x["process_wall_ms"] for x in rs), "runs": rs}
     return res
+
+
+def pipeline_compile_cmd(pipeline, small):
+    return lambda out, summary: pipec_cmd(pipeline, small, out, summary=summary)
+
+
+def example_compile_cmd(name):
+    path, sets = EXAMPLES[name]
+    def cmd(out, summary):
+        c = [str(BUILD / "pipec"), "run", str(ROOT / path), "--no-progress", "--summary-json", str(summary)]
+        for s in sets:
+            c += ["--set", s.format(out=out)]
+        return c
+    return cmd
 
 
 def run_baseline(binary, data, args):
@@ -372,8 +404,10 @@ def report(res):
                  f"({res['machine']['cores']} cores); one core (taskset -c 0) unless noted\n")
     hdr = ["run", "engine", "wall s", "MB/s", "events/s", "cpu s", "MB/s/cpu", "RSS MiB", "others", "load1", "cc"]
     widths = [46, 17, 6, 5, 9, 6, 8, 7, 6, 5, 2]
-    lines.append(fmt_row(hdr, widths))
-    lines.append("-" * (sum(widths) + 2 * len(widths)))
+    table = bool(res["pipec"] or res["baseline"] or res["peers"])
+    if table:
+        lines.append(fmt_row(hdr, widths))
+        lines.append("-" * (sum(widths) + 2 * len(widths)))
 
     def add(name, engine, r, seconds=None):
         s = seconds if seconds is not None else r["wall_s"]
@@ -391,19 +425,22 @@ def report(res):
         add(name, "hand C++", r)
     for name, r in res["peers"].items():
         add(f"{name} (query only)", f"{r['version']}", r, seconds=r["query_s"])
-    lines.append("  (others: cores' worth of CPU used by other processes during the run, of "
-                 f"{res['machine']['cores']}; load1: load average before it; cc: compilers running before it)")
+    if table:
+        lines.append("  (others: cores' worth of CPU used by other processes during the run, of "
+                     f"{res['machine']['cores']}; load1: load average before it; cc: compilers running before it)")
     lines.append("")
     if res.get("ratios"):
         lines.append("ratios (throughput of pipec / the other, higher = pipec faster; by wall time and by CPU time):")
         for k, v in res["ratios"].items():
             lines.append(f"  {k:58s} wall {v['ratio']:.2f}x  cpu {v['ratio_cpu']:.2f}x   target {v['target']}")
     if res.get("compile"):
-        lines.append("\ncompile time (pipec's own compile_ms; process wall incl. parse/bind/plan/start-up):")
+        lines.append("\ncompile time: pipec's own compile_ms, median (max) of 5 runs; process: median wall of the "
+                     "whole `pipec run` on 1000 events (start-up, parse, bind, plan, compile, run)")
         for p, c in res["compile"].items():
-            lines.append(f"  {p:30s} cold {c['cold']['compile_ms'] or 0:.1f} ms (process {c['cold']['process_wall_ms']:.0f} ms)"
-                         f"   cached {c['cached']['compile_ms'] or 0:.1f} ms (process {c['cached']['process_wall_ms']:.0f} ms)"
-                         f"   engine {c['cold']['engine']}")
+            lines.append(f"  {p:30s} cold {c['cold']['compile_ms']:5.1f} ms ({c['cold']['compile_ms_max']:5.1f}),"
+                         f" process {c['cold']['process_wall_ms']:4.0f} ms"
+                         f"   cached {c['cached']['compile_ms']:4.1f} ms ({c['cached']['compile_ms_max']:4.1f}),"
+                         f" process {c['cached']['process_wall_ms']:4.0f} ms   engine {c['engine']}")
         lines.append(f"  targets: cold <= {TARGETS['compile_cold_ms']:.0f} ms, cached <= {TARGETS['compile_cached_ms']:.0f} ms")
     if res.get("rss_flatness"):
         f = res["rss_flatness"]
@@ -435,6 +472,7 @@ def main():
     ap.add_argument("--pipelines", default=",".join(PIPELINES))
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--compile-only", action="store_true", help="only the compile-time measurements")
     ap.add_argument("--no-multithread-peers", action="store_true")
     ap.add_argument("--engines", default="jit,interpreter",
                     help="pipec engines to run, first one is the headline: jit (default), interpreter (--no-jit), kernels")
@@ -485,10 +523,23 @@ def main():
             r.pop("stderr", None)
         path.write_text(json.dumps(slim, indent=1) + "\n")
 
+    if args.compile_only:
+        for p in pipelines:
+            print(f"compile time: {p} ...", flush=True)
+            res["compile"][p] = compile_times(p, pipeline_compile_cmd(p, small), args)
+        for name in EXAMPLES:
+            print(f"compile time: {name} ...", flush=True)
+            res["compile"][name] = compile_times(name, example_compile_cmd(name), args)
+        res["report"] = report(res)
+        print(res["report"])
+        save()
+        print(f"\nwrote {path}")
+        return
+
     with tempfile.TemporaryDirectory(prefix="pipec-bench-cache-") as cache:
         for p in pipelines:
             print(f"compile time: {p} ...", flush=True)
-            res["compile"][p] = compile_times(p, small, args)
+            res["compile"][p] = compile_times(p, pipeline_compile_cmd(p, small), args)
             for engine in engines:
                 label = label_of(p, engine)
                 print(f"pipec {label} ...", flush=True)
@@ -503,6 +554,11 @@ def main():
                     os.replace(OUT / f"{p}.bulk.ndjson", keep)
                 elif not args.keep_output:
                     (OUT / f"{p}.bulk.ndjson").unlink(missing_ok=True)
+
+    for name in EXAMPLES:
+        print(f"compile time: {name} ...", flush=True)
+        res["compile"][name] = compile_times(name, example_compile_cmd(name), args)
+    save()
 
     pipec_filter = OUT / "pipec-filter_project_constraints.bulk.ndjson"
     for b in ("handwritten_baseline", "handwritten_baseline_native"):
