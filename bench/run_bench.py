@@ -99,6 +99,15 @@ def others_busy(window=2.0):
 IDLE_CORES = 0.25  # the rest of the machine counts as idle below this
 
 
+def warm(path):
+    """Reads a file so that it is in the page cache: a run must not pay for the
+    disk (the machine's page cache is sometimes dropped between runs)."""
+    with open(path, "rb", buffering=0) as f:
+        buf = bytearray(16 << 20)
+        while f.readinto(buf):
+            pass
+
+
 def wait_idle(max_wait, quiet=False):
     """Waits until no compiler runs and the rest of the machine uses less than
     IDLE_CORES (up to max_wait seconds); returns the load seen."""
@@ -272,6 +281,7 @@ def run_pipec(pipeline, data, engine, args, cache_dir):
     summary_path = OUT / f"{pipeline}.summary.json"
 
     def once():
+        warm(data)
         ld = wait_idle(args.wait_idle)
         r = check(measure(pipec_cmd(pipeline, data, OUT, engine, summary_path), env=env),
                   f"pipec run {pipeline}")
@@ -342,6 +352,7 @@ def run_baseline(binary, data, args):
     out = OUT / f"{binary}.bulk.ndjson"
 
     def once():
+        warm(data)
         ld = wait_idle(args.wait_idle)
         r = check(measure([str(BUILD / "bench" / binary), "--in", str(data), "--out", str(out),
                            "--dlq", str(OUT / f"{binary}.dlq.ndjson")]), binary)
@@ -358,6 +369,7 @@ def run_peer(engine, data, threads, args):
     out = OUT / f"{engine}-t{threads}.json"
 
     def once():
+        warm(data)
         ld = wait_idle(args.wait_idle)
         r = measure([sys.executable, str(ROOT / "bench" / "peers.py"), "--engine", engine,
                      "--input", str(data), "--out", str(out), "--threads", str(threads)],
