@@ -148,3 +148,47 @@ mvn_resolve() {
   mv "$tmp" "$lib"
   say "jars resolved in $(elapsed_since "$t0")s ($(find "$lib" -name "*.jar" | wc -l) jars)"
 }
+
+# The start-up steps both services share; each script defines is_ready and
+# cmd_stop. Returns 0 when the service already runs (waited for until ready),
+# 1 when it must be started (with PIPEC_SERVICES_FRESH=1 a running one is
+# stopped first), 2 when it runs but does not become ready.
+# attach_running PIDFILE MARKER WHERE LOG...
+attach_running() {
+  local pidfile=$1 marker=$2 where=$3 pid
+  shift 3
+  pid=$(running_pid "$pidfile" "$marker") || return 1
+  if [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ]; then
+    say "running (pid $pid) but PIPEC_SERVICES_FRESH=1: restarting with empty data"
+    cmd_stop
+    return 1
+  fi
+  # Possibly still starting (another start in progress): wait for it.
+  wait_ready "$pid" "$TIMEOUT" is_ready "$@" || return 2
+  say "already running (pid $pid) on $where"
+  return 0
+}
+
+# ports_free HINT PORT...: none of the ports is taken on 127.0.0.1.
+ports_free() {
+  local hint=$1 p
+  shift
+  for p in "$@"; do
+    if port_open "$p"; then
+      err "port $p on 127.0.0.1 is already in use by another process (set $hint)"
+      return 1
+    fi
+  done
+}
+
+# wipe_if_fresh DIR: with PIPEC_SERVICES_FRESH=1, delete the data directory
+# (never /, $HOME or the repository itself).
+wipe_if_fresh() {
+  local dir=$1
+  [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ] && [ -d "$dir" ] || return 0
+  case $(cd "$dir" && pwd -P) in
+    / | "$HOME" | "$REPO_ROOT") err "refusing to wipe $dir"; return 1 ;;
+  esac
+  say "PIPEC_SERVICES_FRESH=1: wiping $dir"
+  rm -rf "$dir"
+}

@@ -81,39 +81,20 @@ is_ready() {
 }
 
 cmd_start() {
-  local pid
-  if pid=$(running_pid "$PIDFILE" "$MARKER"); then
-    if [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ]; then
-      say "running (pid $pid) but PIPEC_SERVICES_FRESH=1: restarting with empty data"
-      cmd_stop
-    else
-      # Possibly still starting (another start in progress): wait for it.
-      wait_ready "$pid" "$TIMEOUT" is_ready "$LOG_DIR/stdout.log" "$LOG_DIR/opensearch.log" || return 1
-      say "already running (pid $pid) on $URL"
-      return 0
-    fi
-  fi
+  local pid rc=0
+  attach_running "$PIDFILE" "$MARKER" "$URL" "$LOG_DIR/stdout.log" "$LOG_DIR/opensearch.log" || rc=$?
+  [ "$rc" = 0 ] && return 0
+  [ "$rc" = 2 ] && return 1
   local t0
   t0=$(now_s)
-  for p in "$PORT" "$TPORT"; do
-    if port_open "$p"; then
-      err "port $p on 127.0.0.1 is already in use by another process (set PIPEC_OPENSEARCH_PORT / PIPEC_OPENSEARCH_TRANSPORT_PORT)"
-      return 1
-    fi
-  done
+  ports_free "PIPEC_OPENSEARCH_PORT / PIPEC_OPENSEARCH_TRANSPORT_PORT" "$PORT" "$TPORT" || return 1
   command -v java >/dev/null || { err "java not found (run tools/setup.sh)"; return 1; }
   command -v curl >/dev/null || { err "curl not found (run tools/setup.sh)"; return 1; }
   mkdir -p "$HOME_DIR" "$LOG_DIR"
   mvn_resolve "$SERVICES_SCRIPT_DIR/opensearch/pom.xml" "$LIB_DIR"
   build_launcher
 
-  if [ "${PIPEC_SERVICES_FRESH:-0}" = 1 ] && [ -d "$DATA_DIR" ]; then
-    case $(cd "$DATA_DIR" && pwd -P) in
-      / | "$HOME" | "$REPO_ROOT") err "refusing to wipe $DATA_DIR"; return 1 ;;
-    esac
-    say "PIPEC_SERVICES_FRESH=1: wiping $DATA_DIR"
-    rm -rf "$DATA_DIR"
-  fi
+  wipe_if_fresh "$DATA_DIR" || return 1
   mkdir -p "$DATA_DIR" "$HOME_DIR/tmp"
   write_config
 
