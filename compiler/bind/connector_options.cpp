@@ -56,7 +56,9 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"file", K::Sink, false, "document.id", T::String, false, "", "comma-separated key columns hashed into _id"},
       // ---- pipelines
       {"pipeline", K::Source, true, "dead-letter.path", T::Path, false, "", "NDJSON file for dead letters (default <pipeline>.dlq.ndjson)"},
-      {"pipeline", K::Source, true, "dead-letter.topic", T::String, false, "", "Kafka topic for dead letters"},
+      {"pipeline", K::Source, true, "dead-letter.topic", T::String, false, "", "Kafka topic for dead letters (docs/dead-letters.md)"},
+      {"pipeline", K::Source, true, "dead-letter.kafka.", T::String, false, "",
+       "librdkafka producer properties of the dead-letter topic (bootstrap.servers defaults to the kafka source's)"},
       {"pipeline", K::Source, true, "batch.size", T::Integer, false, "", "rows per columnar batch (default 4096)"},
       {"pipeline", K::Source, true, "checkpoint.path", T::Path, false, "", "where window/dedup state is checkpointed"},
       {"pipeline", K::Source, true, "notify.webhook", T::String, false, "", "URL posted to when the pipeline fails"},

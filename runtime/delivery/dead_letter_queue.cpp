@@ -1,19 +1,8 @@
 #include "runtime/delivery/dead_letter_queue.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
-
-#include "runtime/exec/run_error.h"
 
 namespace pipec {
-
-namespace {
-constexpr size_t kFlushBytes = 1 << 20;
-}
 
 int64_t wall_clock_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -21,38 +10,30 @@ int64_t wall_clock_millis() {
       .count();
 }
 
-DeadLetterQueue::DeadLetterQueue(std::string pipeline, std::vector<SourceDescriptor> sources, std::string path)
-    : clock(&wall_clock_millis), encoder_(std::move(pipeline), std::move(sources)), writer_(std::move(path)) {}
+DeadLetterQueue::DeadLetterQueue(std::unique_ptr<DeadLetterOutput> output)
+    : clock(&wall_clock_millis), output_(std::move(output)) {}
 
-void DeadLetterQueue::open() {
-  // Fail before any input is read when letters could not be written later.
-  const std::string& path = writer_.path();
-  std::string error = create_parent_directories(path);
-  if (!error.empty()) throw RunError::io("cannot write dead letters to '" + path + "': " + error);
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (::access(dir.empty() ? "." : dir.c_str(), W_OK) != 0)
-    throw RunError::io("cannot write dead letters to '" + path + "': " + std::strerror(errno));
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) writer_.open();  // truncates the old run's letters
+DeadLetterQueue::DeadLetterQueue(std::string pipeline, std::vector<SourceDescriptor> sources, std::string path)
+    : DeadLetterQueue(std::make_unique<FileDeadLetterOutput>(std::move(pipeline), std::move(sources), std::move(path))) {}
+
+void DeadLetterQueue::set_holds(std::function<Ticket(const SourcePosition&)> acquire,
+                                std::function<void(Ticket)> release) {
+  acquire_ = std::move(acquire);
+  output_->release_hold = std::move(release);
 }
+
+void DeadLetterQueue::open() { output_->open(); }
 
 void DeadLetterQueue::add(std::string_view reason_key, std::string_view error, std::string_view constraint,
                           std::string_view record, SourcePosition pos) {
-  encoder_.encode(DeadLetter{error, constraint, record, pos}, clock(), buffer_);
+  Ticket hold = acquire_ ? acquire_(pos) : Ticket{};
+  output_->write(DeadLetter{error, constraint, record, pos, reason_key}, clock(), hold);
   ++counts_[std::string(reason_key)];
   ++total_;
-  if (buffer_.size() >= kFlushBytes) flush();
 }
 
-void DeadLetterQueue::flush() {
-  if (buffer_.empty()) return;
-  writer_.write(buffer_.view());
-  buffer_.clear();
-}
+void DeadLetterQueue::flush() { output_->flush(); }
 
-void DeadLetterQueue::close() {
-  flush();
-  writer_.close();
-}
+void DeadLetterQueue::close() { output_->close(); }
 
 }  // namespace pipec

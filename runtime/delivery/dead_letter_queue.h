@@ -1,59 +1,64 @@
 // The one place every rejected record of a pipeline ends: decode errors
 // (malformed JSON, type mismatch, missing NOT NULL field, invalid UTF-8,
-// oversize records), DEAD LETTER and FAIL PIPELINE constraint violations, and
-// rows the sink could not encode. One shape (dead_letter_encoder.h: error,
-// constraint, pipeline, source position, raw record, time), one NDJSON file,
-// counted per reason.
+// oversize records, nesting too deep), DEAD LETTER and FAIL PIPELINE
+// constraint violations, and rows the sink could not encode or store. One
+// shape (dead_letter_encoder.h: error, constraint, pipeline, source position,
+// raw record, time), counted per reason, stored by one DeadLetterOutput: an
+// NDJSON file ('dead-letter.path') or a Kafka topic ('dead-letter.topic').
+// docs/dead-letters.md describes both formats.
 //
-// The file is written only when there is something to write: a run without
-// dead letters leaves no file behind, but an existing file from an earlier
-// run is truncated at open() so the file always describes the latest run.
+// Streaming sources: with set_holds(), every letter takes a hold on its
+// source record, released by the output once the letter is durable, so the
+// record's offset is not committed before (dead_letter_output.h).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "runtime/encode/byte_buffer.h"
-#include "runtime/encode/dead_letter_encoder.h"
-#include "runtime/sinks/file_writer.h"
+#include "runtime/delivery/dead_letter_output.h"
 #include "runtime/vector/source_position.h"
 
 namespace pipec {
 
 class DeadLetterQueue {
  public:
-  // `path`: the NDJSON file. `sources` names the SourcePosition::source_file
+  explicit DeadLetterQueue(std::unique_ptr<DeadLetterOutput> output);
+  // An NDJSON file at `path`. `sources` names the SourcePosition::source_file
   // indices of the pipeline's input.
   DeadLetterQueue(std::string pipeline, std::vector<SourceDescriptor> sources, std::string path);
 
-  // Checks that the file can be written (creating missing directories) and
-  // truncates one left by an earlier run. Throws RunError.
+  // `acquire` takes one more pending completion on the record at a position
+  // (an invalid ticket when it is not tracked), `release` gives it back.
+  void set_holds(std::function<Ticket(const SourcePosition&)> acquire, std::function<void(Ticket)> release);
+
+  // Checks that letters can be stored. Throws RunError.
   void open();
 
   // One rejected record. `reason_key` is the counting bucket:
-  // "constraint <name>", "decode <kind>", "sink".
+  // "constraint <name>", "decode <kind>", "sink", "late event".
   void add(std::string_view reason_key, std::string_view error, std::string_view constraint,
            std::string_view record, SourcePosition pos);
 
-  // Writes buffered letters; throws RunError when the file cannot be written.
+  // See DeadLetterOutput::flush / close; both throw RunError on failure.
   void flush();
   void close();
 
   uint64_t total() const { return total_; }
   const std::map<std::string, uint64_t>& counts() const { return counts_; }
-  const std::string& path() const { return writer_.path(); }
+  // The file, or "kafka topic 'x'".
+  std::string path() const { return output_->describe(); }
 
   // Wall clock for the "time" field (replaceable in tests).
   std::function<int64_t()> clock;
 
  private:
-  DeadLetterEncoder encoder_;
-  FileWriter writer_;
-  ByteBuffer buffer_;
+  std::unique_ptr<DeadLetterOutput> output_;
+  std::function<Ticket(const SourcePosition&)> acquire_;
   std::map<std::string, uint64_t> counts_;
   uint64_t total_ = 0;
 };

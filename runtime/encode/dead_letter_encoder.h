@@ -28,6 +28,7 @@ struct DeadLetter {
   std::string_view constraint;  // the violated constraint's name; empty -> null
   std::string_view record;      // the raw record bytes
   SourcePosition pos;
+  std::string_view kind;        // the counting bucket: "decode malformed_json", "constraint c", "sink", ...
 };
 
 class DeadLetterEncoder {

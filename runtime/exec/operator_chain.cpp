@@ -188,7 +188,8 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
         chain.operators.push_back(std::make_unique<EsSinkOperator>(s, sink_mapping(plan, *s.sink)));
         break;
       }
-      chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink)));
+      const bool streaming = plan.def && plan.def->source && plan.def->source->connector == "kafka";
+      chain.operators.push_back(std::make_unique<SinkOperator>(s, make_sink_output(*s.sink, streaming)));
       break;
     }
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "runtime/delivery/kafka_dead_letters.h"
 #include "runtime/exec/run_error.h"
 #include "runtime/operators/sink.h"
 #include "runtime/sinks/es_sink_operator.h"
@@ -25,6 +26,8 @@ PipelineRunner::PipelineRunner(const LogicalPipeline& plan, PipelineRunOptions o
   dead_letter_path_ = options_.dead_letter_path;
   if (dead_letter_path_.empty() && plan.def) dead_letter_path_ = plan.def->options.get("dead-letter.path");
   if (dead_letter_path_.empty()) dead_letter_path_ = plan.name + ".dlq.ndjson";
+  if (plan.def && !plan.def->options.get("dead-letter.topic").empty())
+    dead_letter_path_ = "kafka topic '" + plan.def->options.get("dead-letter.topic") + "'";
   ctx_.batch_capacity = options_.batch_capacity;
   ctx_.functions.now_millis = options_.now_millis ? options_.now_millis : wall_clock_millis();
   ctx_.functions.secret_lookup = [](std::string_view name) -> std::string {
@@ -34,6 +37,20 @@ PipelineRunner::PipelineRunner(const LogicalPipeline& plan, PipelineRunOptions o
 }
 
 PipelineRunner::~PipelineRunner() = default;
+
+std::unique_ptr<DeadLetterOutput> PipelineRunner::dead_letter_output(const KafkaStreamSource* kafka) const {
+  const std::string topic = plan_.def ? plan_.def->options.get("dead-letter.topic") : "";
+  if (topic.empty()) return std::make_unique<FileDeadLetterOutput>(plan_.name, ctx_.sources, dead_letter_path_);
+  if (!plan_.def->options.get("dead-letter.path").empty())
+    throw RunError::failed("pipeline '" + plan_.name + "': set 'dead-letter.path' or 'dead-letter.topic', not both");
+  try {
+    return std::make_unique<KafkaDeadLetterOutput>(
+        kafka_dead_letter_config(plan_.def->options, kafka ? kafka->config().bootstrap_servers : ""), plan_.name,
+        ctx_.sources);
+  } catch (const RunError& e) {
+    throw RunError(e.kind(), "pipeline '" + plan_.name + "': " + e.what());
+  }
+}
 
 void PipelineRunner::dead_letter_decode_errors(const DecodeErrors& errors) {
   for (size_t k = 0; k < kDecodeErrorKinds; ++k) ctx_.stats.decode_errors[k] += errors.counts[k];
@@ -53,26 +70,43 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();
   ctx_.stats.bytes_total = chain_.source->bytes_total();
-  dlq_ = std::make_unique<DeadLetterQueue>(plan_.name, ctx_.sources, dead_letter_path_);
+  dlq_ = std::make_unique<DeadLetterQueue>(dead_letter_output(kafka));
+  // Streaming: a record's offset is committed only once every dead letter,
+  // window state and sink output derived from it is durable.
+  if (kafka) {
+    auto acquire = [kafka](const SourcePosition& pos) { return kafka->acquire(pos); };
+    dlq_->set_holds(acquire, [kafka](Ticket t) { kafka->release(t); });
+    holds_.acquire = acquire;
+    holds_.release_after_flush = [this](Ticket t) { after_flush_.push_back(t); };
+    ctx_.holds = &holds_;
+  }
   dlq_->open();
   ctx_.dead_letters = dlq_.get();
   for (auto& op : chain_.operators) op->open(ctx_);
   if (es_sink) output_ = es_sink->describe();
   // Streaming delivery: offsets are committed only for records whose
-  // documents are acknowledged (or dead-lettered and the dead letter written).
+  // documents are acknowledged (Elasticsearch: per document) or durably
+  // written (file/stdout: the records of every batch, and window
+  // contributors, are released after the sink's flush before the commit),
+  // and whose dead letters are durable.
   auto last_commit = std::chrono::steady_clock::now();
+  Operator* head = chain_.head();
   auto deliver = [&](bool force) {
     if (!kafka) return;
     auto now = std::chrono::steady_clock::now();
     if (!force && now - last_commit < std::chrono::milliseconds(options_.commit_interval_ms)) return;
     last_commit = now;
-    dlq_->flush();
+    dlq_->flush();  // releases the holds of durable letters (topic: delivery reports)
+    if (!after_flush_.empty()) {
+      head->flush(ctx_);
+      kafka->release(after_flush_);
+      after_flush_.clear();
+    }
     kafka->commit(false);
   };
 
   Batch batch(physical_types(chain_.source_schema), options_.batch_capacity);
   DecodeErrors errors;
-  Operator* head = chain_.head();
   while (true) {
     if (stop.load(std::memory_order_relaxed)) {
       status_ = RunStatus::Interrupted;
@@ -103,18 +137,28 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
       }
     }
     // The batch went through the chain: every record drops its source
-    // reference (documents still in the sink hold their own).
-    if (kafka) kafka->release_batch();
+    // reference — at once when the sink holds its own per document
+    // (Elasticsearch), else once the sink's output is flushed.
+    if (kafka) {
+      if (es_sink) kafka->release_batch();
+      else kafka->take_batch(after_flush_);
+    }
     if (ctx_.failed()) {
       status_ = RunStatus::Failed;
       error_ = ctx_.failure();
       break;
     }
-    if (!more) break;
+    if (!more) {
+      holds_.input_ended = true;
+      break;
+    }
   }
-  if (kafka) kafka->release_batch();
+  if (kafka) kafka->take_batch(after_flush_);
   head->finish(ctx_);
   dlq_->close();
+  // finish() flushed and closed the sink: what waited for it is durable.
+  if (kafka) kafka->release(after_flush_);
+  after_flush_.clear();
   // The final synchronous commit, after the sink flushed and the dead
   // letters were written.
   if (kafka) kafka->close();

@@ -16,6 +16,8 @@
 
 namespace pipec {
 
+class KafkaStreamSource;
+
 struct PipelineRunOptions {
   uint32_t batch_capacity = kDefaultBatchCapacity;
   size_t chunk_bytes = 1 << 20;
@@ -57,6 +59,8 @@ class PipelineRunner {
  private:
   void run_batches(const std::atomic<int>& stop);
   void dead_letter_decode_errors(const DecodeErrors& errors);
+  // 'dead-letter.topic' (brokers default to the Kafka source's), else the file.
+  std::unique_ptr<DeadLetterOutput> dead_letter_output(const KafkaStreamSource* kafka) const;
 
   const LogicalPipeline& plan_;
   PipelineRunOptions options_;
@@ -70,6 +74,9 @@ class PipelineRunner {
   double seconds_ = 0;
   std::atomic<bool> running_{false};
   int64_t watermark_ = INT64_MIN;
+  // Streaming sources: holds released once the sink flushed (see run_batches).
+  SourceHolds holds_;
+  std::vector<Ticket> after_flush_;
 };
 
 }  // namespace pipec

@@ -15,6 +15,7 @@
 #include "compiler/bind/bound_script.h"
 #include "runtime/decode/decode_error.h"
 #include "runtime/delivery/dead_letter_queue.h"
+#include "runtime/delivery/source_holds.h"
 #include "runtime/vector/source_position.h"
 #include "stdlib/function.h"
 
@@ -55,6 +56,7 @@ class ExecContext {
   std::string pipeline;
   FunctionContext functions;
   DeadLetterQueue* dead_letters = nullptr;  // set by the driver before open()
+  SourceHolds* holds = nullptr;             // streaming sources only (source_holds.h)
   PipelineStats stats;
   std::vector<SourceDescriptor> sources;    // names SourcePosition::source_file
   uint32_t batch_capacity = 4096;

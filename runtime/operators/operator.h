@@ -63,6 +63,11 @@ class Operator {
   virtual void on_watermark(int64_t watermark_ms, ExecContext& ctx) {
     if (next_) next_->on_watermark(watermark_ms, ctx);
   }
+  // Before source offsets are committed: sinks make everything pushed so far
+  // durable (written and synced, or acknowledged). Forwarded by default.
+  virtual void flush(ExecContext& ctx) {
+    if (next_) next_->flush(ctx);
+  }
   // End of input, or shutdown: emit what is held, flush outputs, then
   // forward. Called once, also after a failure.
   virtual void finish(ExecContext& ctx) {

@@ -75,6 +75,13 @@ void SinkOperator::write_out(ExecContext& ctx) {
   buffer_.clear();
 }
 
+void SinkOperator::flush(ExecContext& ctx) {
+  if (!closed_) {
+    write_out(ctx);
+    output_->sync();
+  }
+}
+
 void SinkOperator::finish(ExecContext& ctx) {
   if (!closed_) {
     closed_ = true;

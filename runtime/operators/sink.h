@@ -23,6 +23,7 @@ class SinkOperator : public Operator {
   const char* name() const override { return "Sink"; }
   void open(ExecContext& ctx) override;
   void push(Batch& batch, ExecContext& ctx) override;
+  void flush(ExecContext& ctx) override;
   void finish(ExecContext& ctx) override;
 
   const SinkOutput& output() const { return *output_; }

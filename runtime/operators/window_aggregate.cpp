@@ -113,6 +113,14 @@ void WindowAggregateOperator::assign(int64_t ts, const std::string& key, const s
                             "", batch.raw[row].view(), batch.positions[row]);
     return true;
   };
+  // Streaming sources: the window holds its contributors' offsets back
+  // until its result is emitted and durable (ExecContext::holds).
+  auto contribute = [&](Group& g) {
+    fold(g, args);
+    if (!ctx.holds) return;
+    Ticket t = ctx.holds->acquire(batch.positions[row]);
+    if (t.valid()) g.holds.push_back(t);
+  };
   auto group_for = [&](int64_t start, int64_t end) -> Group& {
     auto [it, fresh] = groups_.try_emplace(GroupKey{start, end, key});
     if (fresh) {
@@ -125,7 +133,7 @@ void WindowAggregateOperator::assign(int64_t ts, const std::string& key, const s
     case WindowInfo::Kind::Tumble: {
       int64_t start = floor_to(ts, w.size_ms);
       int64_t end = saturating_add(start, w.size_ms);
-      if (!late(end)) fold(group_for(start, end), args);
+      if (!late(end)) contribute(group_for(start, end));
       break;
     }
     case WindowInfo::Kind::Hop: {
@@ -134,7 +142,7 @@ void WindowAggregateOperator::assign(int64_t ts, const std::string& key, const s
       for (int64_t k = 0, start = last; k < windows; ++k, start = saturating_sub(start, w.slide_ms)) {
         int64_t end = saturating_add(start, w.size_ms);
         if (end <= ts) break;
-        if (!late(end)) fold(group_for(start, end), args);
+        if (!late(end)) contribute(group_for(start, end));
       }
       break;
     }
@@ -173,11 +181,14 @@ void WindowAggregateOperator::assign(int64_t ts, const std::string& key, const s
             dst.any = true;
           }
         }
-        if (node != groups_.end()) groups_.erase(node);
+        if (node != groups_.end()) {
+          merged.holds.insert(merged.holds.end(), node->second.holds.begin(), node->second.holds.end());
+          groups_.erase(node);
+        }
         it = open.erase(it);
       }
       open.insert({start, end});
-      fold(merged, args);
+      contribute(merged);
       groups_[GroupKey{start, end, key}] = std::move(merged);
       break;
     }
@@ -248,6 +259,14 @@ void WindowAggregateOperator::emit_until(int64_t watermark, ExecContext& ctx) {
   }
   for (auto it : ready) {
     const auto& [start, end, bytes] = it->first;
+    // A window closed by the watermark (or by the end of a finite input) is
+    // final: its contributors complete once the sink made the result
+    // durable. One closed early because a streaming run stops is partial:
+    // its holds are kept, so its records are read again after a restart and
+    // the full window is emitted then (at-least-once: possibly twice, never
+    // missing a contribution).
+    if (ctx.holds && (watermark != INT64_MAX || ctx.holds->input_ended))
+      for (Ticket t : it->second.holds) ctx.holds->release_after_flush(t);
     if (plan_.window.kind == WindowInfo::Kind::Session) {
       auto open = sessions_.find(bytes);
       if (open != sessions_.end()) {

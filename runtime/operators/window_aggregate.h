@@ -45,6 +45,7 @@ class WindowAggregateOperator : public Operator {
   struct Group {
     std::vector<Value> keys;
     std::vector<Accumulator> accs;
+    std::vector<Ticket> holds;  // one per contribution (streaming sources)
   };
   // (window start, window end, key bytes) -> group; sessions key by start too.
   using GroupKey = std::tuple<int64_t, int64_t, std::string>;

@@ -33,7 +33,7 @@ void FileWriter::open() {
   }
   std::string dir_error = create_parent_directories(path_);
   if (!dir_error.empty()) throw RunError::io("cannot write '" + path_ + "': " + dir_error);
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append_ ? O_APPEND : O_TRUNC), 0644);
   if (fd < 0) throw RunError::io("cannot write '" + path_ + "': " + std::strerror(errno));
   fd_ = fd;
 }
@@ -52,6 +52,14 @@ void FileWriter::write(std::string_view bytes) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+void FileWriter::sync() {
+  if (fd_ < 0) return;
+  // EINVAL / EROFS: a pipe, a terminal or a special file, nothing to sync.
+  if (::fdatasync(fd_) != 0 && errno != EINVAL && errno != EROFS)
+    throw RunError::io("cannot write '" + (is_stdout() ? std::string("<stdout>") : path_) +
+                       "': " + std::strerror(errno));
 }
 
 void FileWriter::close() {

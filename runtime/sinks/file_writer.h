@@ -12,17 +12,21 @@ namespace pipec {
 
 class FileWriter {
  public:
-  // "-" means standard output.
-  explicit FileWriter(std::string path) : path_(std::move(path)) {}
+  // "-" means standard output. `append`: open() keeps an existing file's
+  // content and writes after it.
+  explicit FileWriter(std::string path, bool append = false) : path_(std::move(path)), append_(append) {}
   ~FileWriter();
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
-  // Creates missing parent directories and opens the file, truncating it.
+  // Creates missing parent directories and opens the file, truncating it
+  // unless appending.
   void open();
   bool is_open() const { return fd_ >= 0; }
   void write(std::string_view bytes);
-  // fsync is not called: the OS owns durability of file outputs.
+  // fdatasync: what was written survives a machine crash (called before
+  // source offsets are committed past it; a no-op for pipes and terminals).
+  void sync();
   void close();
 
   const std::string& path() const { return path_; }
@@ -30,6 +34,7 @@ class FileWriter {
 
  private:
   std::string path_;
+  bool append_ = false;
   int fd_ = -1;
 };
 

@@ -20,14 +20,18 @@ class SinkOutput {
   virtual void open() = 0;
   // Whole documents (action line + source line each).
   virtual void write(std::string_view bulk) = 0;
+  // Makes what was written durable before source offsets are committed past
+  // it (file: fdatasync); throws RunError on failure.
+  virtual void sync() {}
   // After the last document; throws RunError on failure.
   virtual void close() = 0;
   // For the summary: "out/orders.bulk.ndjson", "<stdout>".
   virtual std::string describe() const = 0;
 };
 
-// The output of a sink declaration (connector 'stdout' or 'file'). Throws
-// RunError for connectors `pipec run` cannot write to yet.
-std::unique_ptr<SinkOutput> make_sink_output(const SinkDef& sink);
+// The output of a sink declaration (connector 'stdout' or 'file'); `streaming`:
+// its input is a Kafka source (a file is appended to). Throws RunError for
+// connectors `pipec run` cannot write to yet.
+std::unique_ptr<SinkOutput> make_sink_output(const SinkDef& sink, bool streaming = false);
 
 }  // namespace pipec

@@ -127,6 +127,15 @@ void KafkaStreamSource::release_batch() {
   handed_.clear();
 }
 
+void KafkaStreamSource::take_batch(std::vector<Ticket>& out) {
+  out.insert(out.end(), handed_.begin(), handed_.end());
+  handed_.clear();
+}
+
+void KafkaStreamSource::release(const std::vector<Ticket>& tickets) {
+  if (!tickets.empty() && kafka_) kafka_->release(tickets);
+}
+
 Ticket KafkaStreamSource::acquire(const SourcePosition& pos) {
   Ticket t = kafka_->ticket_for(pos);
   if (t.valid()) kafka_->retain(t, 1);

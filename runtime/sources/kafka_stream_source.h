@@ -49,10 +49,13 @@ class KafkaStreamSource : public Source {
 
   // Tickets of the records of the last next() not yet released.
   void release_batch();
+  // The same tickets moved to `out` (appended), to be released later.
+  void take_batch(std::vector<Ticket>& out);
   // The ticket of a record handed out (and not complete), retained once more
   // for one document; invalid when unknown (revoked partition).
   Ticket acquire(const SourcePosition& pos);
   void release(Ticket t);
+  void release(const std::vector<Ticket>& tickets);
 
   void set_paused(bool paused);
   bool paused() const { return paused_; }
