@@ -76,6 +76,11 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
   if (s.sink_rejected) t += fmt::format("  rejected by the sink: {}\n", group_digits(s.sink_rejected));
   if (const DeadLetterQueue* dlq = r.dead_letters(); dlq && dlq->total())
     t += fmt::format("  dead letters: {} -> {}\n", group_digits(dlq->total()), r.dead_letter_path());
+  if (!s.sink_counters.empty()) {
+    t += "  sink:";
+    for (const auto& [name, n] : s.sink_counters) t += fmt::format(" {} {},", name, group_digits(n));
+    t.back() = '\n';
+  }
   for (const auto& w : s.warnings) t += fmt::format("  warning: {}\n", w);
   return t;
 }
@@ -124,6 +129,11 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
       for (const auto& [reason, n] : dlq->counts()) w.field(reason, n);
     w.end_object();
     w.end_object();
+    if (!s.sink_counters.empty()) {
+      w.key("sink").begin_object();
+      for (const auto& [name, n] : s.sink_counters) w.field(name, n);
+      w.end_object();
+    }
     w.key("warnings").begin_array();
     for (const auto& warning : s.warnings) w.value(warning);
     w.end_array();

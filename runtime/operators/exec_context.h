@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/bind/bound_script.h"
@@ -45,6 +46,9 @@ struct PipelineStats {
   std::array<uint64_t, kDecodeErrorKinds> decode_errors{};
   std::deque<ConstraintStats> constraints;  // stable addresses; declaration order
   std::vector<std::string> warnings;        // e.g. unreadable lookup-table rows
+  // A sink's own delivery counters (Elasticsearch: retries, breaker openings),
+  // set when it finishes; not deterministic, so not part of golden summaries.
+  std::vector<std::pair<std::string, uint64_t>> sink_counters;
 };
 
 class ExecContext {

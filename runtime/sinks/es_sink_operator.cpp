@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "runtime/exec/run_error.h"
 #include "runtime/operators/sink.h"
 #include "runtime/sinks/elasticsearch/bulk_request.h"
@@ -138,7 +140,29 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
 }
 
 void EsSinkOperator::poll() {
-  if (client_) client_->poll();
+  if (!client_) return;
+  client_->poll();
+  report_outage();
+}
+
+void EsSinkOperator::report_outage() {
+  const std::string& name = plan_.sink->name;
+  if (!client_->paused()) {
+    if (outage_since_) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *outage_since_).count();
+      fmt::print(stderr, "sink '{}': {} answers again after {:.1f} s; circuit breaker closed, sources resumed\n", name,
+                 describe(), seconds);
+      outage_since_.reset();
+    }
+    return;
+  }
+  // Paused: a full buffer (ordinary backpressure) or an open breaker (an outage).
+  if (outage_since_) return;
+  es::BulkClientStats s = client_->stats();
+  if (s.breaker == es::BreakerState::Closed) return;
+  outage_since_ = std::chrono::steady_clock::now();
+  fmt::print(stderr, "sink '{}': circuit breaker open, {} unreachable ({}); sources paused, {} documents held\n", name,
+             describe(), s.last_error, s.buffered_items);
 }
 
 bool EsSinkOperator::paused() const { return client_ && client_->paused(); }
@@ -153,6 +177,17 @@ void EsSinkOperator::finish(ExecContext& ctx) {
                                      " documents were not acknowledged before shutdown; their offsets stay "
                                      "uncommitted (re-read on restart)");
       client_->close();
+      es::BulkClientStats s = client_->stats();
+      ctx.stats.sink_counters = {{"requests", s.requests_sent},
+                                 {"requests_failed", s.requests_failed},
+                                 {"transport_errors", s.transport_errors},
+                                 {"responses_429", s.responses_429},
+                                 {"documents_retried", s.items_retried},
+                                 {"documents_rejected_429", s.items_rejected_429},
+                                 {"documents_dead_lettered", s.items_dead_lettered},
+                                 {"breaker_opened", s.breaker_opened},
+                                 {"health_probes", s.health_probes},
+                                 {"max_buffered_bytes", s.max_buffered_bytes}};
     }
   }
   Operator::finish(ctx);

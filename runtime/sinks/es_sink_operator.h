@@ -10,7 +10,8 @@
 //  push()     encodes the live rows (runtime/encode, as the file sinks do),
 //             takes an acknowledgement hold per document (AckHooks::acquire)
 //             and submits them; delivers what is ready (poll)
-//  poll()     the driver calls it every loop iteration (idle streams too)
+//  poll()     the driver calls it every loop iteration (idle streams too);
+//             logs to stderr when the breaker opens and when it closes
 //  paused()   the client's backpressure: the driver pauses the source
 //  finish()   flush() (bounded by flush_timeout), then close
 //
@@ -72,6 +73,8 @@ class EsSinkOperator : public Operator {
   uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw);
   void on_ack(es::Ticket t);
   void on_dead_letter(es::Ticket t, std::string_view reason);
+  // Logs when the breaker opens (the cluster is unreachable) and closes again.
+  void report_outage();
 
   const LogicalSink& plan_;
   std::string mappings_json_;
@@ -88,6 +91,7 @@ class EsSinkOperator : public Operator {
   std::vector<uint64_t> free_;
   size_t in_flight_ = 0;
   bool closed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> outage_since_;
 };
 
 // The sink's options with secret('X') replaced by the environment variable X;
