@@ -11,7 +11,7 @@ the index itself: the exact document set, nothing lost, nothing doubled.
 Needs OpenSearch up (tools/services/opensearch.sh start); PIPEC_OPENSEARCH_PORT
 as for the scripts. The outage test stops and restarts that OpenSearch with
 tools/services/opensearch.sh (same environment). PIPEC_ES_DRIVER overrides the
-driver's path.
+driver's path. The proxy and service helpers are in pipeline_e2e.py.
 """
 
 import glob
@@ -19,12 +19,13 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import pytest
+
+from pipeline_e2e import FaultProxy, opensearch_service
 
 try:
     from opensearchpy import OpenSearch
@@ -36,8 +37,6 @@ except ImportError as e:  # pragma: no cover - environment problem
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PORT = int(os.environ.get("PIPEC_OPENSEARCH_PORT", "19200"))
 HOST = f"http://127.0.0.1:{PORT}"
-PROXY = os.path.join(REPO, "tools", "faultproxy", "faultproxy.py")
-SERVICE = os.path.join(REPO, "tools", "services", "opensearch.sh")
 
 MAPPING = json.dumps({"properties": {"id": {"type": "long"}, "name": {"type": "keyword"},
                                      "v": {"type": "keyword"}, "pad": {"type": "keyword", "index": False}}})
@@ -127,37 +126,12 @@ def assert_every_ticket_once(r):
     assert r["acked"] + r["dead"] == r["docs"], r
 
 
-class FaultProxy:
-    def __init__(self, schedule, max_seconds=600):
-        self.proc = subprocess.Popen(
-            [sys.executable, PROXY, "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{PORT}",
-             "--schedule", json.dumps(schedule), "--max-seconds", str(max_seconds)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert line.startswith("faultproxy listening on "), line + self.proc.stderr.read()
-        self.port = int(line.rsplit(":", 1)[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stats(self):
-        import urllib.request
-        with urllib.request.urlopen(f"{self.url}/_faultproxy/stats", timeout=10) as r:
-            return json.loads(r.read())
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture
 def fault_proxy():
     proxies = []
 
     def start(schedule):
-        p = FaultProxy(schedule)
+        p = FaultProxy(schedule, PORT)
         proxies.append(p)
         return p
 
@@ -322,11 +296,6 @@ def test_failover_round_robin_over_hosts(es, index):
 # ------------------------------------------------------------------ outage
 
 
-def _service(cmd):
-    p = subprocess.run([SERVICE, cmd], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, f"opensearch.sh {cmd}: {p.stdout}\n{p.stderr}"
-
-
 def test_outage_opens_the_breaker_bounds_memory_and_resumes(es, index):
     buffer_limit = 4 << 20
     cmd = [_driver(), "load", "--hosts", HOST, "--index", index, "--docs", "120000", "--rate", "4000",
@@ -338,11 +307,11 @@ def test_outage_opens_the_breaker_bounds_memory_and_resumes(es, index):
     try:
         time.sleep(5)
         assert proc.poll() is None, "the load ended before the outage"
-        _service("stop")
+        opensearch_service("stop")
         stopped_at = time.monotonic()
         time.sleep(20)
     finally:
-        _service("start")  # idempotent; restores the shared service whatever happened
+        opensearch_service("start")  # idempotent; restores the shared service whatever happened
     outage = time.monotonic() - stopped_at
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, f"driver exited {proc.returncode}\n{out[-3000:]}\n{err[-3000:]}"

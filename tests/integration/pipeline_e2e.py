@@ -1,0 +1,252 @@
+"""Helpers of the end-to-end tests of `pipec run` against the REAL Kafka and
+OpenSearch of tools/services/ (no mocks): the pipec binary, events in Kafka,
+the .pipe file, the index and the consumer group as the tests see them, the
+fault proxy (tools/faultproxy/faultproxy.py) and the OpenSearch service script.
+
+PIPEC_KAFKA_PORT and PIPEC_OPENSEARCH_PORT as for the service scripts;
+PIPEC_BIN overrides the pipec binary.
+"""
+
+import glob
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KAFKA_PORT = int(os.environ.get("PIPEC_KAFKA_PORT", "19092"))
+OS_PORT = int(os.environ.get("PIPEC_OPENSEARCH_PORT", "19200"))
+BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+OS_URL = f"http://127.0.0.1:{OS_PORT}"
+PROXY = os.path.join(REPO, "tools", "faultproxy", "faultproxy.py")
+OPENSEARCH_SERVICE = os.path.join(REPO, "tools", "services", "opensearch.sh")
+
+
+def pipec_bin():
+    if os.environ.get("PIPEC_BIN"):
+        return os.environ["PIPEC_BIN"]
+    found = [p for p in [os.path.join(REPO, "build", "pipec")] if os.path.exists(p)]
+    found += sorted(glob.glob(os.path.join(REPO, "build*", "pipec")), key=os.path.getmtime, reverse=True)
+    if not found:
+        pytest.fail("pipec is not built: run tools/build.sh", pytrace=False)
+    return found[0]
+
+
+def require_up(port, what):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=3).close()
+    except OSError as e:
+        pytest.fail(f"{what} is not running on 127.0.0.1:{port} ({e}): `tools/services/up.sh`", pytrace=False)
+
+
+def event(i):
+    return {"id": i, "user": f"u{i % 97}", "amount": i * 0.5, "ts": 1700000000000 + i}
+
+
+def produce_events(producer, topic, ids):
+    """Keyed by id, so the events spread over the partitions."""
+    for n, i in enumerate(ids):
+        producer.produce(topic, key=str(i).encode(), value=json.dumps(event(i)).encode())
+        if n % 1000 == 0:
+            producer.poll(0)
+
+
+def producer():
+    return Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 5, "enable.idempotence": True})
+
+
+def produce(topic, n, poison=()):
+    """Events with ids 0..n-1, then the `poison` payloads."""
+    p = producer()
+    produce_events(p, topic, range(n))
+    for k, v in enumerate(poison):
+        p.produce(topic, key=f"poison{k}".encode(), value=v)
+    assert p.flush(60) == 0
+
+
+def pipe_text(names, dlq, hosts=OS_URL, sink_options=(), columns=None, select=None):
+    """A kafka -> opensearch pipeline over the topic/index/group of `names`;
+    `sink_options`: extra (key, value) options of the sink."""
+    columns = columns or """
+  id      BIGINT NOT NULL,
+  user    STRING,
+  amount  DOUBLE,
+  ts      TIMESTAMP NOT NULL,
+  kpart   BIGINT METADATA FROM 'partition' VIRTUAL,
+  koff    BIGINT METADATA FROM 'offset' VIRTUAL"""
+    select = select or "id, user, amount, ts, kpart, koff"
+    extra = "".join(f",\n  '{k}' = '{v}'" for k, v in sink_options)
+    return f"""
+CREATE SOURCE events ({columns}
+) WITH (
+  connector = 'kafka',
+  topic = '{names["topic"]}',
+  'properties.bootstrap.servers' = '{BOOTSTRAP}',
+  'properties.group.id' = '{names["group"]}',
+  'scan.startup.mode' = 'earliest'
+) FORMAT JSON;
+
+CREATE SINK out WITH (
+  connector = 'opensearch',
+  hosts = '{hosts}',
+  index = '{names["index"]}',
+  'document.id' = 'id',
+  'index.replicas' = '0',
+  'bulk.flush-interval' = '200ms'{extra}
+);
+
+CREATE PIPELINE e2e
+  WITH ('dead-letter.path' = '{dlq}')
+AS INSERT INTO out
+  SELECT {select} FROM events;
+"""
+
+
+def write_pipe(tmp_path, names, **kwargs):
+    dlq = tmp_path / "dlq.ndjson"
+    pipe = tmp_path / "e2e.pipe"
+    pipe.write_text(pipe_text(names, dlq, **kwargs))
+    return pipe, dlq
+
+
+def start(pipe, log, summary=None):
+    """`pipec run` in the background, its stderr into `log` (an open file)."""
+    cmd = [pipec_bin(), "run", "--no-progress", str(pipe)]
+    if summary:
+        cmd += ["--summary-json", str(summary)]
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=str(pipe.parent))
+
+
+def stop(proc, log_path, want_rc=143, timeout=90):
+    """SIGTERM, then the exit status must be `want_rc`; kills it when it hangs."""
+    try:
+        proc.terminate()
+        rc = proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == want_rc, f"pipec exited {proc.returncode}; log:\n" + tail(log_path)
+    return rc
+
+
+def tail(path, n=4000):
+    try:
+        return open(path).read()[-n:]
+    except OSError as e:
+        return f"({path}: {e})"
+
+
+def count(es, index):
+    try:
+        es.indices.refresh(index=index)
+        return es.count(index=index)["count"]
+    except Exception:
+        return -1
+
+
+def wait_count(es, index, want, proc, timeout=180, step=0.5):
+    """Polls until the index holds `want` documents (or `proc` exits)."""
+    deadline = time.time() + timeout
+    c = -1
+    while time.time() < deadline:
+        c = count(es, index)
+        if c >= want:
+            return c
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(step)
+    return c
+
+
+def all_ids(es, index):
+    ids = set()
+    resp = es.search(index=index, body={"query": {"match_all": {}}, "_source": ["id"], "size": 5000},
+                     scroll="1m")
+    sid = resp["_scroll_id"]
+    while resp["hits"]["hits"]:
+        ids.update(h["_source"]["id"] for h in resp["hits"]["hits"])
+        resp = es.scroll(scroll_id=sid, scroll="1m")
+        sid = resp["_scroll_id"]
+    return ids
+
+
+def end_offsets(topic, partitions):
+    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "pipec-e2e-probe-" + uuid.uuid4().hex[:6]})
+    try:
+        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(partitions)}
+    finally:
+        c.close()
+
+
+def committed(topic, group, partitions):
+    c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
+    try:
+        parts = c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)
+        return {tp.partition: tp.offset for tp in parts}
+    finally:
+        c.close()
+
+
+def wait_committed(topic, group, want, timeout=60):
+    deadline = time.time() + timeout
+    got = None
+    while time.time() < deadline:
+        got = committed(topic, group, len(want))
+        if got == want:
+            return got
+        time.sleep(1)
+    return got
+
+
+def rss_kib(pid):
+    """VmRSS of a running process, in KiB (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class FaultProxy:
+    """tools/faultproxy/faultproxy.py on a free loopback port in front of the
+    OpenSearch on `upstream_port`."""
+
+    def __init__(self, schedule, upstream_port=OS_PORT, max_seconds=600):
+        self.proc = subprocess.Popen(
+            [sys.executable, PROXY, "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{upstream_port}",
+             "--schedule", json.dumps(schedule), "--max-seconds", str(max_seconds)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("faultproxy listening on "), line + self.proc.stderr.read()
+        self.port = int(line.rsplit(":", 1)[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stats(self):
+        with urllib.request.urlopen(f"{self.url}/_faultproxy/stats", timeout=10) as r:
+            return json.loads(r.read())
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def opensearch_service(cmd):
+    """tools/services/opensearch.sh start|stop with this environment (ports, services dir)."""
+    p = subprocess.run([OPENSEARCH_SERVICE, cmd], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"opensearch.sh {cmd}: {p.stdout}\n{p.stderr}"
