@@ -51,10 +51,12 @@ def event(i):
     return {"id": i, "user": f"u{i % 97}", "amount": i * 0.5, "ts": 1700000000000 + i}
 
 
-def produce_events(producer, topic, ids):
-    """Keyed by id, so the events spread over the partitions."""
+def produce_events(producer, topic, ids, pad=0):
+    """Keyed by id, so the events spread over the partitions; `pad`: bytes of
+    an extra field no pipeline reads (volume in Kafka only)."""
+    extra = {"pad": "x" * pad} if pad else {}
     for n, i in enumerate(ids):
-        producer.produce(topic, key=str(i).encode(), value=json.dumps(event(i)).encode())
+        producer.produce(topic, key=str(i).encode(), value=json.dumps({**event(i), **extra}).encode())
         if n % 1000 == 0:
             producer.poll(0)
 
