@@ -140,6 +140,25 @@ def stop(proc, log_path, want_rc=143, timeout=90):
     return rc
 
 
+def run_until_indexed(es, names, pipe, tmp_path, want, timeout=100):
+    """`pipec run` until the index holds `want` documents and the group has
+    committed the end of every partition, then SIGTERM (exit 143); killed when
+    anything fails. Returns the paths of its log and of its summary JSON."""
+    log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
+    proc = start(pipe, open(log_path, "w"), summary)
+    try:
+        got = wait_count(es, names["index"], want, proc, timeout=timeout)
+        assert got == want, f"index holds {got} documents, want {want}; log:\n" + tail(log_path)
+        ends = end_offsets(names["topic"], names["partitions"])
+        assert wait_committed(names["topic"], names["group"], ends) == ends
+        stop(proc, log_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return log_path, summary
+
+
 def tail(path, n=4000):
     try:
         return open(path).read()[-n:]
@@ -219,6 +238,24 @@ def rss_kib(pid):
     except OSError:
         return None
     return None
+
+
+def mixed_faults(slow):
+    """A faultproxy schedule that meets about half of the bulk requests with a
+    fault: whole 429s (first two), 503/502/504, partial failures (25 % of the
+    items), 400 ms late answers, the `slow` delay rule, dropped connections
+    before and after forwarding."""
+    return {"seed": 5, "rules": [
+        {"match": "bulk", "nth": [1, 2], "fault": "status", "status": 429, "retry_after": 0},
+        {"match": "bulk", "every": 7, "offset": 3, "fault": "status", "status": 503},
+        {"match": "bulk", "every": 11, "offset": 5, "fault": "status", "status": 502},
+        {"match": "bulk", "every": 13, "offset": 4, "fault": "status", "status": 504},
+        {"match": "bulk", "every": 3, "offset": 1, "fault": "partial", "fraction": 0.25},
+        {"match": "bulk", "every": 9, "offset": 2, "fault": "delay", "ms": 400, "where": "after"},
+        {"match": "bulk", "every": 17, "offset": 6, "fault": "delay", **slow},
+        {"match": "bulk", "every": 10, "offset": 8, "fault": "drop_before"},
+        {"match": "bulk", "every": 19, "offset": 9, "fault": "drop_after"},
+    ]}
 
 
 class FaultProxy:

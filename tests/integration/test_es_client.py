@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from pipeline_e2e import FaultProxy, opensearch_service
+from pipeline_e2e import FaultProxy, mixed_faults, opensearch_service
 
 try:
     from opensearchpy import OpenSearch
@@ -214,17 +214,7 @@ def test_only_failed_items_are_resent(es, index, fault_proxy):
 
 
 def test_faults_through_the_proxy_lose_and_double_nothing(es, index, fault_proxy):
-    schedule = {"seed": 5, "rules": [
-        {"match": "bulk", "nth": [1, 2], "fault": "status", "status": 429, "retry_after": 0},
-        {"match": "bulk", "every": 7, "offset": 3, "fault": "status", "status": 503},
-        {"match": "bulk", "every": 11, "offset": 5, "fault": "status", "status": 502},
-        {"match": "bulk", "every": 13, "offset": 4, "fault": "status", "status": 504},
-        {"match": "bulk", "every": 3, "offset": 1, "fault": "partial", "fraction": 0.25},
-        {"match": "bulk", "every": 9, "offset": 2, "fault": "delay", "ms": 400, "where": "after"},
-        {"match": "bulk", "every": 17, "offset": 6, "fault": "delay", "ms": 3500, "where": "after"},  # > timeout
-        {"match": "bulk", "every": 10, "offset": 8, "fault": "drop_before"},
-        {"match": "bulk", "every": 19, "offset": 9, "fault": "drop_after"},
-    ]}
+    schedule = mixed_faults({"ms": 3500, "where": "after"})  # > the request timeout below
     proxy = fault_proxy(schedule)
     # About half of all requests meet a fault here: 30 attempts make a give-up (2^-30) impossible in practice.
     r = load(index, 20000, hosts=proxy.url, batch=500, request_timeout_ms=2000,

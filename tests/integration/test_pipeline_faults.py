@@ -29,9 +29,9 @@ import time
 
 import pytest
 
-from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, opensearch_service, pipe_text,
-                          produce, produce_events, producer, rss_kib, start, stop, tail, wait_committed, wait_count,
-                          write_pipe)
+from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, mixed_faults, opensearch_service,
+                          produce, produce_events, producer, rss_kib, run_until_indexed, start, stop, tail,
+                          wait_committed, wait_count, write_pipe)
 
 FAST_RETRY = [("retry.initial-backoff", "20ms"), ("retry.max-backoff", "400ms"), ("bulk.max-actions", "500")]
 
@@ -216,33 +216,12 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
 def test_faults_through_the_proxy_lose_and_double_nothing(tmp_path, es, names):
     n = 20000
     produce(names["topic"], n)
-    proxy = FaultProxy({"seed": 5, "rules": [
-        {"match": "bulk", "nth": [1, 2], "fault": "status", "status": 429, "retry_after": 0},
-        {"match": "bulk", "every": 7, "offset": 3, "fault": "status", "status": 503},
-        {"match": "bulk", "every": 11, "offset": 5, "fault": "status", "status": 502},
-        {"match": "bulk", "every": 13, "offset": 4, "fault": "status", "status": 504},
-        {"match": "bulk", "every": 3, "offset": 1, "fault": "partial", "fraction": 0.25},
-        {"match": "bulk", "every": 9, "offset": 2, "fault": "delay", "ms": 400, "where": "after"},
-        {"match": "bulk", "every": 17, "offset": 6, "fault": "delay", "ms": 2500, "where": "before"},
-        {"match": "bulk", "every": 10, "offset": 8, "fault": "drop_before"},
-        {"match": "bulk", "every": 19, "offset": 9, "fault": "drop_after"},
-    ]})
+    proxy = FaultProxy(mixed_faults({"ms": 2500, "where": "before"}))  # slow, within the request timeout
     try:
         # About half of all requests meet a fault: 30 attempts never give up by chance.
         pipe, dlq = write_pipe(tmp_path, names, hosts=proxy.url,
                                sink_options=FAST_RETRY + [("retry.max-attempts", "30")])
-        log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
-        proc = start(pipe, open(log_path, "w"), summary)
-        try:
-            got = wait_count(es, names["index"], n, proc, timeout=100)
-            assert got == n, f"index holds {got} of {n}; log:\n" + tail(log_path)
-            ends = end_offsets(names["topic"], names["partitions"])
-            assert wait_committed(names["topic"], names["group"], ends) == ends
-            stop(proc, log_path)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        _, summary = run_until_indexed(es, names, pipe, tmp_path, n)
         st = proxy.stats()
     finally:
         proxy.close()
@@ -296,20 +275,9 @@ def test_mapping_conflict_dead_letters_exactly_the_conflicting_documents(tmp_pat
   user  STRING,
   seen  STRING,
   qty   BIGINT""", select="id, user, seen, qty")
-    log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
-    proc = start(pipe, open(log_path, "w"), summary)
     want_indexed = n - len(bad_date | bad_int)
-    try:
-        got = wait_count(es, names["index"], want_indexed, proc, timeout=90)
-        assert got == want_indexed, f"index holds {got}, want {want_indexed}; log:\n" + tail(log_path)
-        ends = end_offsets(names["topic"], names["partitions"])
-        # Dead-lettered records are complete too: every offset is committed.
-        assert wait_committed(names["topic"], names["group"], ends) == ends
-        stop(proc, log_path)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # Dead-lettered records are complete too: every offset gets committed.
+    _, summary = run_until_indexed(es, names, pipe, tmp_path, want_indexed)
     dead = letters(dlq)
     by_id = {json.loads(d["record"])["id"]: d for d in dead}
     assert len(by_id) == len(dead), "a document was dead-lettered twice"
