@@ -154,6 +154,9 @@ class Binder {
       case OptionType::Size:
         if (!parse_size_bytes(v)) bad("expected a size, got '" + v + "'", "write e.g. '512kb', '10mb'");
         break;
+      case OptionType::Fraction:
+        if (!parse_fraction(v)) bad("expected a fraction between 0 and 1, got '" + v + "'", "write e.g. '0.99' or '99%'");
+        break;
       case OptionType::Enum: {
         std::vector<std::string> values = split_enum(spec.enum_values);
         if (std::find(values.begin(), values.end(), v) == values.end()) {

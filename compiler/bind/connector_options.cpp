@@ -48,6 +48,14 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"elasticsearch", K::Sink, false, "index.create", T::Enum, false, "none|index|template", "create the index or template from the schema (default index)"},
       {"elasticsearch", K::Sink, false, "index.shards", T::Integer, false, "", "primary shards for created indices"},
       {"elasticsearch", K::Sink, false, "index.replicas", T::Integer, false, "", "replicas for created indices"},
+      {"elasticsearch", K::Sink, false, "index.refresh-interval", T::Duration, false, "", "refresh interval of created indices (default: the server's, 1s)"},
+      // ---- pipec run --batch: a versioned index per load, validated, then the alias ('index') swapped
+      {"elasticsearch", K::Sink, false, "batch.keep-versions", T::Integer, false, "", "versions kept behind the alias, the live one included (default 2)"},
+      {"elasticsearch", K::Sink, false, "batch.on-failure", T::Enum, false, "keep|delete", "a load that failed validation: keep its index for inspection or delete it (default keep)"},
+      {"elasticsearch", K::Sink, false, "batch.max-segments", T::Integer, false, "", "force-merge target before the swap; 0: no force-merge (default 1)"},
+      {"elasticsearch", K::Sink, false, "batch.sample-size", T::Integer, false, "", "documents fetched back and compared with what was sent (default 100)"},
+      {"elasticsearch", K::Sink, false, "batch.min-pass-rate", T::Fraction, false, "", "lowest constraint pass rate that allows the swap (default 0.99)"},
+      {"elasticsearch", K::Sink, false, "batch.min-pass-rate.", T::Fraction, false, "", "the same for one constraint: 'batch.min-pass-rate.<constraint>'"},
       // ---- stdout / file sinks write the same _bulk NDJSON
       {"stdout", K::Sink, false, "index", T::String, false, "", "index name in action lines (default: sink name)"},
       {"stdout", K::Sink, false, "document.id", T::String, false, "", "comma-separated key columns hashed into _id"},
@@ -145,6 +153,20 @@ std::optional<int64_t> parse_size_bytes(std::string_view text) {
   if (unit == "mb" || unit == "m" || unit == "mib") return scaled(n, 1024 * 1024);
   if (unit == "gb" || unit == "g" || unit == "gib") return scaled(n, 1024LL * 1024 * 1024);
   return std::nullopt;
+}
+
+std::optional<double> parse_fraction(std::string_view text) {
+  std::string t;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) t.push_back(c);
+  bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  double v = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) return std::nullopt;
+  if (percent) v /= 100;
+  if (!(v >= 0 && v <= 1)) return std::nullopt;
+  return v;
 }
 
 bool is_secret_key(std::string_view key) {

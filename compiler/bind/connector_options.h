@@ -12,7 +12,7 @@
 
 namespace pipec {
 
-enum class OptionType { String, Integer, Boolean, Duration, Size, Enum, Path };
+enum class OptionType { String, Integer, Boolean, Duration, Size, Enum, Path, Fraction };
 
 struct OptionSpec {
   const char* connector;      // kafka, file, elasticsearch, stdout, pipeline
@@ -37,6 +37,8 @@ std::vector<std::string> option_keys(std::string_view connector, ast::RelationKi
 // "10mb", "1gb" (powers of 1024) or a bare number of bytes.
 std::optional<int64_t> parse_duration_ms(std::string_view text);
 std::optional<int64_t> parse_size_bytes(std::string_view text);
+// A fraction: "0.99", "1", "0" or a percentage "99.5%"; nullopt outside [0, 1].
+std::optional<double> parse_fraction(std::string_view text);
 
 // Keys whose values are credentials: a plain-text value is a lint.
 bool is_secret_key(std::string_view key);

@@ -85,6 +85,8 @@ bool is_es_sink(const SinkDef& sink) {
   return sink.connector == "elasticsearch" || sink.connector == "opensearch";
 }
 
+}  // namespace
+
 std::string sink_mapping(const LogicalPipeline& plan, const SinkDef& sink) {
   if (!sink.declared_columns.empty()) {
     std::vector<MappedField> fields;
@@ -94,8 +96,6 @@ std::string sink_mapping(const LogicalPipeline& plan, const SinkDef& sink) {
   if (plan.def) return index_mapping_json(*plan.def);
   return "{}";
 }
-
-}  // namespace
 
 bool dedup_lost_event_time(const LogicalPipeline& plan) {
   const RelationDef* rel = plan.def ? plan.def->source : nullptr;

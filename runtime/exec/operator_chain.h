@@ -44,6 +44,10 @@ struct OperatorChain {
 // acknowledgements wired to the Kafka offsets by PipelineRunner).
 OperatorChain build_operator_chain(const LogicalPipeline& plan, const ChainOptions& options);
 
+// The Elasticsearch mapping of what `plan` writes into `sink` (its declared
+// columns, else the pipeline's outputs).
+std::string sink_mapping(const LogicalPipeline& plan, const SinkDef& sink);
+
 // Empty when the plan can run, else why not (checked before anything starts).
 std::string unsupported_reason(const LogicalPipeline& plan);
 

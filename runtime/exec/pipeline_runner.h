@@ -30,6 +30,9 @@ struct PipelineRunOptions {
   const CompiledPipeline* kernels = nullptr;
   // Streaming sources (Kafka): how often acknowledged offsets are committed.
   int64_t commit_interval_ms = 1000;
+  // Elasticsearch sinks keep a random sample of this many sent documents
+  // (pipec run --batch compares them with the index).
+  size_t sink_sample_size = 0;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };
@@ -55,6 +58,8 @@ class PipelineRunner {
   const std::string& dead_letter_path() const { return dead_letter_path_; }
   const DeadLetterQueue* dead_letters() const { return dlq_.get(); }
   std::string output() const { return output_; }
+  // The chain's last operator (the sink) once run() started, else null.
+  const Operator* sink() const { return chain_.operators.empty() ? nullptr : chain_.operators.back().get(); }
 
  private:
   void run_batches(const std::atomic<int>& stop);

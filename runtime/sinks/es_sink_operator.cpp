@@ -95,11 +95,13 @@ void EsSinkOperator::on_ack(es::Ticket t) {
   s.raw.clear();
   free_.push_back(t);
   --in_flight_;
+  ++acknowledged_;
 }
 
 void EsSinkOperator::on_dead_letter(es::Ticket t, std::string_view reason) {
   Slot& s = slots_[t];
   ++ctx_->stats.sink_rejected;
+  ++rejected_by_server_;
   if (ctx_->dead_letters) ctx_->dead_letters->add("sink", reason, "", s.raw, s.pos);
   // Released after the driver flushed the dead-letter file (it commits only
   // after a flush); the release itself may happen now.
@@ -122,6 +124,13 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
   if (result_.rows.empty()) {
     poll();
     return;
+  }
+  if (sample_.capacity()) {
+    size_t begin = 0;
+    for (size_t end : result_.ends) {
+      sample_.offer(buffer_.view().substr(begin, end - begin));
+      begin = end;
+    }
   }
   tickets_.clear();
   for (uint32_t row : result_.rows) {

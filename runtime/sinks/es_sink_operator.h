@@ -32,6 +32,7 @@
 #include "runtime/encode/bulk_encoder.h"
 #include "runtime/operators/operator.h"
 #include "runtime/sinks/elasticsearch/bulk_client.h"
+#include "runtime/sinks/elasticsearch/document_sample.h"
 #include "runtime/sinks/elasticsearch/es_config.h"
 
 namespace pipec {
@@ -61,6 +62,13 @@ class EsSinkOperator : public Operator {
   size_t in_flight() const { return in_flight_; }
   std::string describe() const;
   const es::BulkClient* client() const { return client_.get(); }
+  // Documents Elasticsearch acknowledged / rejected (dead-lettered) so far.
+  uint64_t acknowledged() const { return acknowledged_; }
+  uint64_t rejected_by_server() const { return rejected_by_server_; }
+  // Keep a random sample of `n` sent documents (pipec run --batch checks
+  // them against the index); call before open().
+  void keep_sample(size_t n) { sample_ = es::DocumentSample(n); }
+  const es::DocumentSample& sample() const { return sample_; }
 
   std::chrono::milliseconds flush_timeout{60'000};
 
@@ -90,6 +98,9 @@ class EsSinkOperator : public Operator {
   std::vector<Slot> slots_;
   std::vector<uint64_t> free_;
   size_t in_flight_ = 0;
+  uint64_t acknowledged_ = 0;
+  uint64_t rejected_by_server_ = 0;
+  es::DocumentSample sample_;
   bool closed_ = false;
   std::optional<std::chrono::steady_clock::time_point> outage_since_;
 };

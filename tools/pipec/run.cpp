@@ -1,5 +1,5 @@
 // pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --jit | --engine E]
-//               [--summary-json PATH] [--no-progress]
+//               [--summary-json PATH] [--no-progress] [--batch]
 //
 // Parses and binds FILE (diagnostics and exit 1 on errors), builds and
 // optimizes the plan of every pipeline, and runs them all (each on its own
@@ -32,6 +32,11 @@
 // ('index.create') and read secret('X') options from the environment (a
 // missing variable: exit 2).
 //
+// --batch: every elasticsearch/opensearch sink loads a new versioned index
+// behind its `index` (an alias) and swaps the alias only if the load
+// validates (runtime/exec/batch_load.h, docs/batch-load.md); file/stdout
+// sinks write as usual. Needs finite inputs; a failed validation exits 1.
+//
 // Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
 // failed run; 2 usage or I/O errors (unreadable input, unwritable output);
 // 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
@@ -54,6 +59,7 @@
 #include "compiler/optimize/optimizer.h"
 #include "compiler/plan/logical_plan.h"
 #include "compiler/syntax/parser.h"
+#include "runtime/exec/batch_load.h"
 #include "runtime/exec/operator_chain.h"
 #include "runtime/exec/pipeline_runner.h"
 #include "runtime/exec/progress.h"
@@ -158,8 +164,7 @@ int run_command(Args args) {
   bool no_progress = take_flag(args, "--no-progress");
   std::string summary_path;
   take_option(args, "--summary-json", &summary_path);
-  if (take_flag(args, "--batch"))
-    return usage_error("--batch (versioned index load with an alias swap) is not implemented yet");
+  bool batch_mode = take_flag(args, "--batch");
   for (const auto& a : args)
     if (a.size() > 1 && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
   if (args.size() != 1) return usage_error("run takes exactly one FILE");
@@ -222,6 +227,15 @@ int run_command(Args args) {
   }
   (void)compile_start;
 
+  BatchLoad batch;
+  if (batch_mode) {
+    std::string why = batch.prepare(bound, plans);
+    if (!why.empty()) {
+      fmt::print(stderr, "pipec run --batch: {}\n", why);
+      return 2;
+    }
+  }
+
   // ---- run
   std::atomic<int>& stop = install_shutdown_handlers();
   std::vector<std::unique_ptr<PipelineRunner>> runners;
@@ -237,6 +251,7 @@ int run_command(Args args) {
       o.physical = physical[i].get();
       o.kernels = compiled[i].get();
     }
+    o.sink_sample_size = batch.sample_size(p);
     runners.push_back(std::make_unique<PipelineRunner>(p, o));
   }
   std::vector<const PipelineRunner*> views;
@@ -271,6 +286,10 @@ int run_command(Args args) {
   for (const auto& r : runners) fmt::print(stderr, "{}", summary_text(*r, info));
 
   int exit_code = 0;
+  if (batch_mode) {
+    if (!batch.finish(runners, info.signal != 0)) exit_code = 1;
+    fmt::print(stderr, "{}", batch.report());
+  }
   for (const auto& r : runners) {
     if (r->status() == RunStatus::IoError) exit_code = std::max(exit_code, 2);
     if (r->status() == RunStatus::Failed) exit_code = std::max(exit_code, 1);

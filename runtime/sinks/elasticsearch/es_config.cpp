@@ -158,6 +158,25 @@ EsConfig parse_es_config(const EsOptionMap& options) {
   }
   c.index_shards = static_cast<int>(integer(options, "index.shards", c.index_shards, 1, 1024));
   c.index_replicas = static_cast<int>(integer(options, "index.replicas", c.index_replicas, 0, 64));
+  if (find(options, "index.refresh-interval"))
+    c.index_refresh_interval = fmt::format("{}ms", duration(options, "index.refresh-interval", 0, 1));
+
+  c.batch_keep_versions = static_cast<int>(integer(options, "batch.keep-versions", c.batch_keep_versions, 1, 1000));
+  if (const std::string* v = find(options, "batch.on-failure")) {
+    if (*v != "keep" && *v != "delete") bad("batch.on-failure", *v, "keep or delete");
+    c.batch_delete_failed = *v == "delete";
+  }
+  c.batch_max_segments = static_cast<int>(integer(options, "batch.max-segments", c.batch_max_segments, 0, 1000));
+  c.batch_sample_size = static_cast<int>(integer(options, "batch.sample-size", c.batch_sample_size, 0, 10'000));
+  constexpr std::string_view kPassRate = "batch.min-pass-rate";
+  for (const auto& [key, value] : options) {
+    if (key.compare(0, kPassRate.size(), kPassRate) != 0) continue;
+    std::optional<double> rate = parse_fraction(value);
+    if (!rate) bad(key, value, "a fraction between 0 and 1 (e.g. 0.99 or 99%)");
+    if (key.size() == kPassRate.size()) c.batch_min_pass_rate = *rate;
+    else if (key[kPassRate.size()] == '.' && key.size() > kPassRate.size() + 1)
+      c.batch_min_pass_rate_by_constraint[key.substr(kPassRate.size() + 1)] = *rate;
+  }
   return c;
 }
 

@@ -68,6 +68,18 @@ struct EsConfig {
   std::string index_create = "index";
   int index_shards = 1;
   int index_replicas = 1;
+  std::string index_refresh_interval;  // e.g. "1000ms"; empty: the server's default
+
+  // pipec run --batch (the alias is `index`): versions kept (the live one
+  // included), what happens to a load that failed validation, force-merge
+  // target (0: none), documents sampled and compared, and the lowest
+  // constraint pass rate that allows the swap, overall and per constraint.
+  int batch_keep_versions = 2;
+  bool batch_delete_failed = false;
+  int batch_max_segments = 1;
+  int batch_sample_size = 100;
+  double batch_min_pass_rate = 0.99;
+  std::map<std::string, double, std::less<>> batch_min_pass_rate_by_constraint;
 
   // Not user options.
   int64_t connect_timeout_ms = 5'000;

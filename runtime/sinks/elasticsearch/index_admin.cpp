@@ -236,6 +236,7 @@ std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string
   IndexSettings settings;
   settings.shards = config.index_shards;
   settings.replicas = config.index_replicas;
+  settings.refresh_interval = config.index_refresh_interval;
   std::string pattern = template_pattern(config.index);
   if (config.index_create == "index" && pattern == config.index) {
     admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true);
