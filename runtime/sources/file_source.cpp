@@ -25,16 +25,6 @@ DecodeOptions decode_options(const FileSourceOptions& o) {
 
 bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
-uint64_t count_newlines(const char* p, size_t n) {
-  uint64_t lines = 0;
-  const char* end = p + n;
-  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))))) {
-    ++lines;
-    ++p;
-  }
-  return lines;
-}
-
 }  // namespace
 
 FileSource::FileSource(const LogicalSource& plan, FileSourceOptions options)
@@ -116,7 +106,7 @@ std::shared_ptr<InputChunk> FileSource::read_chunk(DecodeErrors& errors) {
     }
 
     const size_t prefix = pending_.size();
-    auto chunk = InputChunk::allocate(prefix + options_.chunk_bytes);
+    auto chunk = chunk_pool_.allocate(prefix + options_.chunk_bytes);
     char* data = chunk->mutable_data();
     std::memcpy(data, pending_.data(), prefix);
     size_t have = prefix;
@@ -166,8 +156,7 @@ std::shared_ptr<InputChunk> FileSource::read_chunk(DecodeErrors& errors) {
     pending_.assign(data + used, have - used);
     chunk->set_size(used);
     chunk->source_file = static_cast<uint32_t>(file_);
-    chunk->first_line = line_;
-    line_ += count_newlines(data, used);
+    chunk->first_line = line_;  // line_ moves on once the decoder has counted the chunk's lines
     return chunk;
   }
   return nullptr;
@@ -219,7 +208,10 @@ bool FileSource::next(Batch& batch, DecodeErrors& errors) {
     uint32_t before = batch.size;
     bool done = decoder_.decode(chunk_, batch, errors, cursor_);
     fill_metadata(batch, before);
-    if (done) chunk_.reset();
+    if (done) {
+      line_ = cursor_.line;  // the line after the chunk's last one
+      chunk_.reset();
+    }
   }
   return true;
 }

@@ -16,6 +16,7 @@
 #include "compiler/plan/logical_plan.h"
 #include "runtime/decode/ndjson_decoder.h"
 #include "runtime/sources/source.h"
+#include "runtime/vector/input_chunk_pool.h"
 
 namespace pipec {
 
@@ -62,12 +63,13 @@ class FileSource : public Source {
 
   size_t file_ = 0;       // index into descriptors_
   int fd_ = -1;
-  uint64_t line_ = 1;     // line number of the first byte of pending_
+  uint64_t line_ = 1;     // line number of the first byte of pending_ (or of the chunk being decoded)
   std::string pending_;   // a partial line carried to the next read
   bool eof_ = false;      // the current file has been read to its end
   bool skipping_ = false; // inside a line longer than max_record_bytes
   std::string oversize_head_;
   size_t oversize_length_ = 0;
+  InputChunkPool chunk_pool_;
   std::shared_ptr<InputChunk> chunk_;
   DecodeCursor cursor_;
   bool exhausted_ = false;
