@@ -65,6 +65,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get());
   auto* es_sink = dynamic_cast<EsSinkOperator*>(chain_.operators.back().get());
   if (es_sink && options_.sink_sample_size) es_sink->keep_sample(options_.sink_sample_size);
+  if (es_sink) es_sink->set_stop_flag(&stop);
   if (kafka && es_sink)
     es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
                                     [kafka](Ticket t) { kafka->release(t); }});

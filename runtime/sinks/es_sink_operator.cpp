@@ -141,10 +141,21 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
   es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
   ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);
   ctx.stats.bytes_written += buffer_.size();
-  // Blocks only while the client's buffer is full (the driver pauses the
-  // source before that when it can); callbacks keep being delivered.
-  if (client_->submit(request) == es::SubmitResult::Closed)
-    throw RunError::io("sink '" + plan_.sink->name + "': the bulk client is closed");
+  // Waits only while the client's buffer is full (the driver pauses the
+  // source before that when it can), in slices: callbacks keep being
+  // delivered, an outage gets logged, and a stop request ends the wait.
+  while (true) {
+    es::SubmitResult r = client_->submit(request, std::chrono::milliseconds(250));
+    if (r == es::SubmitResult::Accepted) break;
+    if (r == es::SubmitResult::Closed)
+      throw RunError::io("sink '" + plan_.sink->name + "': the bulk client is closed");
+    report_outage();
+    if (stop_requested()) {
+      // Never sent: their source holds stay, so their offsets are not committed.
+      unsent_ += tickets_.size();
+      return;
+    }
+  }
   poll();
 }
 
@@ -180,8 +191,8 @@ void EsSinkOperator::finish(ExecContext& ctx) {
   if (!closed_) {
     closed_ = true;
     if (client_) {
-      bool flushed = client_->flush(flush_timeout);
-      if (!flushed)
+      bool flushed = client_->flush(stop_requested() && outage_since_ ? outage_flush_timeout : flush_timeout);
+      if (!flushed || unsent_)
         ctx.stats.warnings.push_back("sink '" + plan_.sink->name + "': " + std::to_string(in_flight_) +
                                      " documents were not acknowledged before shutdown; their offsets stay "
                                      "uncommitted (re-read on restart)");

@@ -13,7 +13,8 @@
 //  poll()     the driver calls it every loop iteration (idle streams too);
 //             logs to stderr when the breaker opens and when it closes
 //  paused()   the client's backpressure: the driver pauses the source
-//  finish()   flush() (bounded by flush_timeout), then close
+//  finish()   flush() (bounded by flush_timeout; after a stop request while
+//             the cluster is unreachable by outage_flush_timeout), then close
 //
 // on_ack -> hooks.release; on_dead_letter -> the dead-letter queue (error =
 // Elasticsearch's reason, the raw record, its position), then release.
@@ -21,6 +22,7 @@
 // their offsets are not committed and they are read again after a restart.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -51,6 +53,9 @@ class EsSinkOperator : public Operator {
   const char* name() const override { return "ElasticsearchSink"; }
 
   void set_ack_hooks(AckHooks hooks) { hooks_ = std::move(hooks); }
+  // The driver's stop flag (signals): once set, push() stops waiting for room
+  // in the client's buffer, so an unreachable cluster cannot hold up a stop.
+  void set_stop_flag(const std::atomic<int>* stop) { stop_ = stop; }
   void open(ExecContext& ctx) override;
   void push(Batch& batch, ExecContext& ctx) override;
   void finish(ExecContext& ctx) override;
@@ -71,6 +76,9 @@ class EsSinkOperator : public Operator {
   const es::DocumentSample& sample() const { return sample_; }
 
   std::chrono::milliseconds flush_timeout{60'000};
+  // Waiting longer for a cluster that is down only delays the exit: what is not
+  // acknowledged keeps its offsets uncommitted and is read again on restart.
+  std::chrono::milliseconds outage_flush_timeout{10'000};
 
  private:
   struct Slot {
@@ -83,6 +91,7 @@ class EsSinkOperator : public Operator {
   void on_dead_letter(es::Ticket t, std::string_view reason);
   // Logs when the breaker opens (the cluster is unreachable) and closes again.
   void report_outage();
+  bool stop_requested() const { return stop_ && stop_->load(std::memory_order_relaxed) != 0; }
 
   const LogicalSink& plan_;
   std::string mappings_json_;
@@ -103,6 +112,8 @@ class EsSinkOperator : public Operator {
   es::DocumentSample sample_;
   bool closed_ = false;
   std::optional<std::chrono::steady_clock::time_point> outage_since_;
+  const std::atomic<int>* stop_ = nullptr;
+  uint64_t unsent_ = 0;  // documents a stop request left unsubmitted
 };
 
 // The sink's options with secret('X') replaced by the environment variable X;

@@ -6,6 +6,9 @@ outage     OpenSearch is stopped for ~20-30 s mid-run while a producer keeps
            producing: the breaker opens (logged), the Kafka partitions are
            paused (the committed offsets stand still, the lag grows), pipec's
            RSS stays bounded, then everything resumes and nothing is lost.
+sigterm    SIGTERM while OpenSearch is down and the sink waits for room ends
+           the run within the outage flush timeout (10 s), committing nothing
+           unacknowledged; a restart indexes everything.
 proxy      tools/faultproxy/faultproxy.py in front of OpenSearch injects 429s,
            503s/502s/504s, partial bulk failures, slow answers and dropped
            connections: every document is indexed, none is dead-lettered, each
@@ -18,16 +21,15 @@ group      two pipec instances in one consumer group on a 6-partition topic,
            one stopped mid-run: every event indexed exactly once overall; how
            many were delivered twice (replays after rebalances) is printed.
 
-Needs both services up (tools/services/up.sh). The outage test stops and
-starts OpenSearch with tools/services/opensearch.sh (same environment) and
-always starts it again, also when it fails. About 4 minutes in all.
+Needs both services up (tools/services/up.sh). The outage and sigterm tests stop and
+start OpenSearch with tools/services/opensearch.sh (same environment) and
+always start it again, also when they fail. About 4-5 minutes in all.
 """
 
 import json
 import threading
 import time
 
-import pytest
 
 from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, mixed_faults, opensearch_service,
                           produce, produce_events, producer, rss_kib, run_until_indexed, start, stop, tail,
@@ -208,6 +210,48 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
           f"(outage {outage:.1f} s, {produced_kib // 1024} MiB produced meanwhile), all {total} events indexed at {caught_up - t0:.1f} s; RSS before {base} KiB, max during the outage "
           f"{peak} KiB; committed lag {lag(ends_down, commits_down)} -> {lag(ends_late, commits_late)}; "
           f"sink {s['sink']}")
+
+
+def test_sigterm_during_an_outage_exits_and_a_restart_loses_nothing(tmp_path, es, names):
+    """A backlog keeps the client's buffer full when OpenSearch goes away, so
+    the driver is waiting for room inside the sink: SIGTERM must still end the
+    run promptly (was: a hang until OpenSearch came back), leave what was not
+    acknowledged uncommitted, and a restart must index everything."""
+    n = 30000
+    produce(names["topic"], n)
+    pipe, dlq = write_pipe(tmp_path, names, sink_options=[("retry.max-buffered-bytes", "2mb"),
+                                                          ("bulk.max-bytes", "512kb")])
+    log_path = tmp_path / "run1.log"
+    proc = start(pipe, open(log_path, "w"))
+    try:
+        assert wait_count(es, names["index"], 3000, proc, timeout=60, step=0.1) >= 3000, tail(log_path)
+        opensearch_service("stop")
+        time.sleep(2)
+        assert proc.poll() is None, tail(log_path)
+        t = time.monotonic()
+        stop(proc, log_path, timeout=60)
+        exit_s = time.monotonic() - t
+        commits = committed(names["topic"], names["group"], names["partitions"])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        opensearch_service("start")  # idempotent; restores the shared service whatever happened
+    log = tail(log_path, 100000)
+    assert exit_s < 30, f"pipec took {exit_s:.1f} s to stop during the outage"
+    assert "circuit breaker open" in log, log[-3000:]
+    assert "documents were not acknowledged before shutdown" in log, log[-3000:]
+    ends = end_offsets(names["topic"], names["partitions"])
+    assert sum(max(c, 0) for c in commits.values()) < sum(ends.values())
+    before = count(es, names["index"])
+    assert before < n, "the load ended before the outage: nothing was tested"
+
+    _, summary = run_until_indexed(es, names, pipe, tmp_path, n, timeout=110)
+    assert all_ids(es, names["index"]) == set(range(n))
+    assert count(es, names["index"]) == n
+    assert letters(dlq) == []
+    print(f"\nSIGTERM during the outage: exit after {exit_s:.1f} s with {before} of {n} indexed; "
+          f"the restart indexed the rest ({summary_of(summary)['events_in']} events read again)")
 
 
 # ------------------------------------------------------------------ 3. fault proxy
