@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -212,6 +213,7 @@ class NdjsonDecoder::Impl {
   DecodeStats stats;
 
  private:
+  bool decode_records(const InputChunk& chunk, DecodeCursor& cursor);
   void decode_record(const char* p, size_t n, size_t readable, SourcePosition pos);
   bool parse_row(size_t readable);
   bool walk_object(od::object& obj, const Node& node, uint32_t depth);
@@ -231,6 +233,8 @@ class NdjsonDecoder::Impl {
     validity_[col][row_ >> 6] |= uint64_t{1} << (row_ & 63);
   }
   void put_null(uint32_t col);
+  void clear_validity(uint32_t from_row);
+  void zero_null_slots(uint32_t from_row, uint32_t to_row);
 
   // Structural errors (malformed JSON, too deep, ...) stop the walk: fail*()
   // record them and return false. Value errors (mismatch, overflow, invalid
@@ -323,7 +327,16 @@ bool NdjsonDecoder::Impl::decode(const std::shared_ptr<const InputChunk>& chunk_
   batch_ = &batch;
   errors_ = &errors;
   batch.retain(chunk_ptr);
+  // Every new row starts all NULL; values set their bit as they arrive.
+  const uint32_t first_row = batch.size;
+  clear_validity(first_row);
+  bool done = decode_records(chunk, cursor);
+  zero_null_slots(first_row, batch.size);
+  return done;
+}
 
+bool NdjsonDecoder::Impl::decode_records(const InputChunk& chunk, DecodeCursor& cursor) {
+  Batch& batch = *batch_;
   const char* data = chunk.data();
   if (!chunk.frames.empty()) {
     while (cursor.frame < chunk.frames.size() && !batch.full()) {
@@ -378,6 +391,8 @@ void NdjsonDecoder::Impl::decode_record(const char* p, size_t n, size_t readable
     return;
   }
   batch_->arena.rewind(mark);
+  for (uint32_t c = 0; c < cols_.size(); ++c)  // the row slot is reused: NULL again
+    validity_[c][row_ >> 6] &= ~(uint64_t{1} << (row_ & 63));
   ++errors_->counts[static_cast<size_t>(err_kind_)];
   errors_->errors.push_back(DecodeError{err_kind_, pos, std::string(p, n), std::move(err_reason_)});
   err_reason_.clear();
@@ -412,10 +427,9 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
     }
   }
 
-  // A fresh row: every column NULL until a value arrives.
+  // A fresh row: every column is NULL (decode() cleared its bits) until a value arrives.
   ++epoch_;
   deferred_ = false;
-  for (uint32_t c = 0; c < cols_.size(); ++c) put_null(c);
 
   char c0 = rec_[first];
   if (c0 != '{') {
@@ -530,13 +544,16 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
     }
     case TypeId::Double: {
       if (first != '-' && !is_digit(first)) return mismatch(v, tok, depth, c.name, "DOUBLE");
+      double d;
+      if (v.get_double().get(d) == simdjson::SUCCESS) {
+        put(col, d);
+        return true;
+      }
+      // simdjson rejects malformed and out-of-range numbers alike: tell them apart.
       std::string_view t = trim_right(tok);
       bool integral;
       if (!scan_number(t, &integral)) return fail_malformed(tok.data(), "invalid number");
-      double d;
-      if (v.get_double().get(d) != simdjson::SUCCESS) return overflow(col, t);
-      put(col, d);
-      return true;
+      return overflow(col, t);
     }
     case TypeId::Boolean: {
       if (first != 't' && first != 'f') return mismatch(v, tok, depth, c.name, "BOOLEAN");
@@ -697,13 +714,32 @@ const char* NdjsonDecoder::Impl::location_after_value(const char* start) {
   return loc;
 }
 
-void NdjsonDecoder::Impl::put_null(uint32_t col) {
-  validity_[col][row_ >> 6] &= ~(uint64_t{1} << (row_ & 63));
-  switch (cols_[col].physical) {
-    case PhysicalType::Bool: static_cast<uint8_t*>(values_[col])[row_] = 0; break;
-    case PhysicalType::Int64: static_cast<int64_t*>(values_[col])[row_] = 0; break;
-    case PhysicalType::Float64: static_cast<double*>(values_[col])[row_] = 0.0; break;
-    case PhysicalType::String: static_cast<StringRef*>(values_[col])[row_] = kEmptyStringRef; break;
+void NdjsonDecoder::Impl::put_null(uint32_t col) { batch_->columns[col].set_null(row_); }
+
+void NdjsonDecoder::Impl::clear_validity(uint32_t from_row) {
+  for (uint32_t c = 0; c < cols_.size(); ++c) {
+    uint64_t* words = validity_[c];
+    uint32_t w = from_row >> 6;
+    const uint32_t n = batch_->columns[c].validity_words();
+    if (w >= n) continue;
+    words[w] &= (uint64_t{1} << (from_row & 63)) - 1;
+    std::fill(words + w + 1, words + n, uint64_t{0});
+  }
+}
+
+// NULL slots hold the zero value (see vector.h); rows no value reached still
+// hold whatever an earlier batch or a failed record left there.
+void NdjsonDecoder::Impl::zero_null_slots(uint32_t from_row, uint32_t to_row) {
+  for (uint32_t c = 0; c < cols_.size(); ++c) {
+    const uint64_t* words = validity_[c];
+    for (uint32_t w = from_row >> 6; w << 6 < to_row; ++w) {
+      uint64_t rows = ~uint64_t{0};
+      if (w == from_row >> 6) rows &= ~uint64_t{0} << (from_row & 63);
+      if ((w + 1) << 6 > to_row) rows &= (uint64_t{1} << (to_row & 63)) - 1;
+      for (uint64_t nulls = rows & ~words[w]; nulls; nulls &= nulls - 1) {
+        batch_->columns[c].set_null((w << 6) + static_cast<uint32_t>(std::countr_zero(nulls)));
+      }
+    }
   }
 }
 

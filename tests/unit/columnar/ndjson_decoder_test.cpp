@@ -157,6 +157,13 @@ TEST_CASE("DOUBLE accepts any JSON number") {
         "field 'amount': number 1e400 is out of range for DOUBLE");
   CHECK(reason_for(col({"amount"}, Type::float64()), R"({"amount":false})") ==
         "field 'amount': expected DOUBLE, got boolean false");
+  // Malformed numbers are malformed JSON, not out of range.
+  for (const char* bad : {"01", "-", "-01.5", "1.", "1.e3", "1e", "1.5e+", "1.5.2", "1e5e5", "2-1",
+                          "0x10", "1_000"}) {
+    CAPTURE(bad);
+    CHECK(reason_for(col({"x"}, Type::float64()), std::string("{\"x\":") + bad + "}") ==
+          "malformed JSON at byte 5: invalid number");
+  }
 }
 
 TEST_CASE("BOOLEAN and STRING are strict about JSON kinds") {
