@@ -134,14 +134,14 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
     log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
     # ~2 MB/s into Kafka (a padding field pipec does not decode): a consumer that went on
     # fetching during the outage would hold more than the bound below.
-    rate, pad = 1000, 2000
+    rate, pad = 500, 4000
     feed = RateProducer(names["topic"], rate=rate, pad=pad)
     t0 = time.monotonic()
     proc = start(pipe, open(log_path, "w"), summary)
     rss = RssSampler(proc.pid)
     stopped = ready = None
     try:
-        assert wait_count(es, names["index"], 2000, proc, timeout=60) >= 2000, tail(log_path)
+        assert wait_count(es, names["index"], 1500, proc, timeout=60) >= 1500, tail(log_path)
         time.sleep(2)  # steady state: the JIT compiled, buffers warm
         before = time.monotonic()
         try:
@@ -152,8 +152,8 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
             time.sleep(3)
             commits_down = committed(names["topic"], names["group"], names["partitions"])
             ends_down = end_offsets(names["topic"], names["partitions"])
-            # Down ~12 s, then a restart of 10-30 s: an outage of 20-40 s.
-            time.sleep(max(0.0, stopped + 12 - time.monotonic()))
+            # Down ~10 s, then a restart of 10-30 s: an outage of 20-40 s.
+            time.sleep(max(0.0, stopped + 10 - time.monotonic()))
             commits_late = committed(names["topic"], names["group"], names["partitions"])
             ends_late = end_offsets(names["topic"], names["partitions"])
             log_down = tail(log_path, 100000)
@@ -193,7 +193,7 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
 
     # Paused: nothing was committed during the outage while the topic grew.
     assert commits_late == commits_down, (commits_down, commits_late)
-    grew = rate * 6
+    grew = rate * 4
     assert sum(ends_late.values()) - sum(ends_down.values()) > grew
     assert lag(ends_late, commits_late) > lag(ends_down, commits_down) + grew
 
