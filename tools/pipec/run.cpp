@@ -30,7 +30,10 @@
 // whose documents the sink acknowledged (or dead-lettered). Elasticsearch /
 // OpenSearch sinks create their index from the pipeline's schema
 // ('index.create') and read secret('X') options from the environment (a
-// missing variable: exit 2).
+// missing variable: exit 2). While the cluster is unreachable the sink's
+// circuit breaker pauses the sources (logged on stderr, with the 'sink'
+// counters in the summary); a stop then waits at most 10 s for it, and what
+// was not acknowledged is read again on restart.
 //
 // --batch: every elasticsearch/opensearch sink loads a new versioned index
 // behind its `index` (an alias) and swaps the alias only if the load
