@@ -503,6 +503,39 @@ TEST_CASE("a failed row leaves no trace in the batch") {
   CHECK(d.batch.arena.bytes_used() == 0);
 }
 
+TEST_CASE("a reused batch: rows no value reached are NULL with zeroed slots, rows already there are kept") {
+  NdjsonDecoder decoder(DecodeSpec{{col({"s"}, Type::string()), col({"n"}, Type::bigint()),
+                                    col({"x"}, Type::float64()), col({"b"}, Type::boolean())}});
+  Batch batch = decoder.make_batch(128);
+  DecodeErrors errors;
+  std::string full;
+  for (int i = 0; i < 100; ++i) full += R"({"s":"abc","n":7,"x":1.5,"b":true})" "\n";
+  CHECK(decoder.decode(InputChunk::copy_of(full), batch, errors));
+  REQUIRE(batch.size == 100);
+  batch.reset();
+  // Row 0 keeps its values; row 1 fails after setting s (its slot is reused by
+  // the next record); every other row has no values at all.
+  CHECK(decoder.decode(InputChunk::copy_of(R"({"s":"kept","n":1,"x":2.5,"b":false})" "\n"
+                                           R"({"s":"gone","n":"bad"})" "\n"),
+                       batch, errors));
+  std::string empties;
+  for (int i = 0; i < 70; ++i) empties += "{}\n";
+  CHECK(decoder.decode(InputChunk::copy_of(empties), batch, errors));
+  REQUIRE(batch.size == 71);
+  CHECK(errors.errors.size() == 1);
+  CHECK(batch.columns[0].is_valid(0));
+  CHECK(batch.columns[0].data<StringRef>()[0].view() == "kept");
+  CHECK(batch.columns[1].data<int64_t>()[0] == 1);
+  for (uint32_t r = 1; r < batch.size; ++r) {
+    CAPTURE(r);
+    for (uint32_t c = 0; c < 4; ++c) CHECK_FALSE(batch.columns[c].is_valid(r));
+    CHECK(batch.columns[0].data<StringRef>()[r].size == 0);
+    CHECK(batch.columns[1].data<int64_t>()[r] == 0);
+    CHECK(batch.columns[2].data<double>()[r] == 0.0);
+    CHECK(batch.columns[3].data<uint8_t>()[r] == 0);
+  }
+}
+
 TEST_CASE("a chunk larger than the batch resumes from the cursor") {
   NdjsonDecoder decoder(DecodeSpec{{col({"a"}, Type::bigint())}});
   std::string text;
