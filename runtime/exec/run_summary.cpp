@@ -46,6 +46,7 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
   }
   t += fmt::format("pipeline '{}' {} in {:.3f} s ({}, compile {:.0f} ms)\n", r.plan().name, state, r.seconds(),
                    info.engine, info.compile_ms);
+  if (!info.run_id.empty()) t += fmt::format("  run id: {}\n", info.run_id);
   if (!r.error().empty()) t += fmt::format("  error: {}\n", r.error());
   t += fmt::format("  events: {} in, {} out", group_digits(in), group_digits(out));
   if (s.filtered)
@@ -92,6 +93,7 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
   for (const auto* r : runners) ok &= r->status() == RunStatus::Ok;
   w.field("status", info.signal ? "interrupted" : ok ? "ok" : "failed");
   w.field("engine", info.engine);
+  w.field("run_id", info.run_id);
   w.key("pipelines").begin_array();
   for (const auto* r : runners) {
     const PipelineStats& s = r->context().stats;

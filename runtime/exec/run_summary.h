@@ -16,6 +16,7 @@ struct RunInfo {
   double compile_ms = 0;
   double wall_seconds = 0;
   int signal = 0;  // the signal that stopped the run, 0 if none
+  std::string run_id;  // a UUID per run (metrics and notifications carry it too)
 };
 
 std::string summary_text(const PipelineRunner& runner, const RunInfo& info);

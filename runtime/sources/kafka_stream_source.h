@@ -65,6 +65,7 @@ class KafkaStreamSource : public Source {
   void close();
 
   KafkaSource* kafka() { return kafka_.get(); }
+  const KafkaSource* kafka() const { return kafka_.get(); }
   const KafkaSourceConfig& config() const { return config_; }
 
  private:

@@ -69,9 +69,9 @@ def plan_outline(pipec, case_dir, extra):
 
 
 def strip_timing(value):
-    """Drops what differs between runs or engines: timings and the engine name."""
+    """Drops what differs between runs or engines: timings, the engine name and the run id."""
     if isinstance(value, dict):
-        return {k: strip_timing(v) for k, v in value.items() if k not in ("timing", "engine")}
+        return {k: strip_timing(v) for k, v in value.items() if k not in ("timing", "engine", "run_id")}
     if isinstance(value, list):
         return [strip_timing(v) for v in value]
     return value

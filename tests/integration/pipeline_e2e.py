@@ -74,9 +74,10 @@ def produce(topic, n, poison=()):
     assert p.flush(60) == 0
 
 
-def pipe_text(names, dlq, hosts=OS_URL, sink_options=(), columns=None, select=None):
+def pipe_text(names, dlq, hosts=OS_URL, sink_options=(), columns=None, select=None, clauses=""):
     """A kafka -> opensearch pipeline over the topic/index/group of `names`;
-    `sink_options`: extra (key, value) options of the sink."""
+    `sink_options`: extra (key, value) options of the sink; `clauses`: WHERE /
+    CONSTRAINT text after `FROM events`."""
     columns = columns or """
   id      BIGINT NOT NULL,
   user    STRING,
@@ -108,7 +109,7 @@ CREATE SINK out WITH (
 CREATE PIPELINE e2e
   WITH ('dead-letter.path' = '{dlq}')
 AS INSERT INTO out
-  SELECT {select} FROM events;
+  SELECT {select} FROM events{clauses};
 """
 
 

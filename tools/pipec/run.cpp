@@ -40,6 +40,13 @@
 // validates (runtime/exec/batch_load.h, docs/batch-load.md); file/stdout
 // sinks write as usual. Needs finite inputs; a failed validation exits 1.
 //
+// Operations (docs/operations.md): --metrics-addr HOST:PORT serves GET
+// /metrics (Prometheus) and GET /health while the run lasts; --notify-url URL
+// POSTs JSON (Slack-compatible `text`) when a pipeline fails or its sink
+// stays unreachable for --notify-breaker-after SECONDS (default 60), and with
+// --notify-on-success when the run ends ok. Every run has a run id (a UUID)
+// shown in the summary, the metrics and the notifications.
+//
 // Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
 // failed run; 2 usage or I/O errors (unreadable input, unwritable output);
 // 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
@@ -48,6 +55,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 #include <fstream>
 #include <memory>
@@ -68,6 +76,7 @@
 #include "runtime/exec/progress.h"
 #include "runtime/exec/run_summary.h"
 #include "runtime/exec/shutdown.h"
+#include "runtime/observe/run_observer.h"
 #include "runtime/sinks/file_writer.h"
 #include "tools/pipec/cli.h"
 
@@ -168,9 +177,23 @@ int run_command(Args args) {
   std::string summary_path;
   take_option(args, "--summary-json", &summary_path);
   bool batch_mode = take_flag(args, "--batch");
+  observe::ObserveOptions observe_options;
+  take_option(args, "--metrics-addr", &observe_options.metrics_addr);
+  take_option(args, "--notify-url", &observe_options.notify_url);
+  observe_options.notify_on_success = take_flag(args, "--notify-on-success");
+  if (take_option(args, "--notify-breaker-after", &value)) {
+    char* end = nullptr;
+    double seconds = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end || !(seconds >= 0))
+      return usage_error("--notify-breaker-after expects seconds (e.g. 60), got '" + value + "'");
+    observe_options.breaker_alert_after = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
   for (const auto& a : args)
     if (a.size() > 1 && a[0] == '-') return usage_error("unknown option '" + a + "' for run");
   if (args.size() != 1) return usage_error("run takes exactly one FILE");
+  observe::RunObserver observer;
+  if (!observer.start(std::move(observe_options), &error)) return usage_error(error);
+  if (!observer.metrics_url().empty()) fmt::print(stderr, "pipec run: metrics on {}/metrics\n", observer.metrics_url());
 
   // ---- compile
   auto compile_start = std::chrono::steady_clock::now();
@@ -240,6 +263,7 @@ int run_command(Args args) {
   }
 
   // ---- run
+  observer.set_run_info(engine == "kernels" ? "reference kernels" : engine, compile_ms);
   std::atomic<int>& stop = install_shutdown_handlers();
   std::vector<std::unique_ptr<PipelineRunner>> runners;
   for (const auto& p : plans) {
@@ -255,6 +279,7 @@ int run_command(Args args) {
       o.kernels = compiled[i].get();
     }
     o.sink_sample_size = batch.sample_size(p);
+    o.on_progress = observer.progress_hook();
     runners.push_back(std::make_unique<PipelineRunner>(p, o));
   }
   std::vector<const PipelineRunner*> views;
@@ -267,6 +292,7 @@ int run_command(Args args) {
   // it sets the shared stop flag to -1, signals set it to their number.
   auto run_one = [&](PipelineRunner& r) {
     r.run(stop);
+    observer.pipeline_ended(r);
     if (r.status() == RunStatus::Failed || r.status() == RunStatus::IoError) {
       int expected = 0;
       stop.compare_exchange_strong(expected, -1);
@@ -286,6 +312,7 @@ int run_command(Args args) {
   info.compile_ms = compile_ms;
   info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   info.signal = std::max(stop.load(), 0);
+  info.run_id = observer.run_id();
   for (const auto& r : runners) fmt::print(stderr, "{}", summary_text(*r, info));
 
   int exit_code = 0;
@@ -308,6 +335,7 @@ int run_command(Args args) {
       exit_code = std::max(exit_code, 2);
     }
   }
+  observer.run_ended(views, info.signal != 0);
   if (info.signal) return 128 + info.signal;
   return exit_code;
 }

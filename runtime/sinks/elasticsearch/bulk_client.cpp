@@ -382,6 +382,7 @@ struct BulkClient::Impl {
     if (status >= 200 && status < 300) return answered(std::move(r), t, now);
 
     counters.requests_failed++;
+    if (status >= 500) counters.responses_5xx++;
     EsError e = parser.parse_error(static_cast<int>(status), t.response);
     std::string err = e.describe();
     last_error = err;
@@ -544,6 +545,7 @@ struct BulkClient::Impl {
     s.requests_split += counters.requests_split;
     s.transport_errors += counters.transport_errors;
     s.responses_429 += counters.responses_429;
+    s.responses_5xx += counters.responses_5xx;
     s.bytes_sent += counters.bytes_sent;
     s.bytes_uncompressed += counters.bytes_uncompressed;
     s.items_acked += counters.items_acked;

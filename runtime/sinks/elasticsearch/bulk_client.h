@@ -70,6 +70,7 @@ struct BulkClientStats {
   uint64_t requests_split = 0;            // 400/413 halvings
   uint64_t transport_errors = 0;          // refused, reset, timed out, dropped
   uint64_t responses_429 = 0;             // whole-request 429
+  uint64_t responses_5xx = 0;             // whole-request 5xx
   uint64_t bytes_sent = 0;                // request bodies on the wire (gzip included)
   uint64_t bytes_uncompressed = 0;        // the same bodies before gzip
   // documents

@@ -507,6 +507,7 @@ struct KafkaSource::Impl {
     if (!doc["cgrp"]["state"].get(cgrp_state) && !doc["cgrp"]["join_state"].get(join_state))
       join_steady.store(cgrp_state != "up" || join_state == "steady");
     int64_t lag = -1;
+    std::vector<KafkaPartitionStats> partitions;
     simdjson::dom::object topics;
     if (!doc["topics"].get(topics)) {
       for (auto [tname, t] : topics) {
@@ -517,7 +518,12 @@ struct KafkaSource::Impl {
           std::string_view fetch_state;
           if (p["partition"].get(partition) || partition < 0) continue;
           if (p["fetch_state"].get(fetch_state) || fetch_state == "none") continue;
+          int64_t committed = -1;
+          if (p["committed_offset"].get(committed)) committed = -1;
+          partitions.push_back(KafkaPartitionStats{std::string(tname), static_cast<int32_t>(partition), -1,
+                                                   committed < 0 ? -1 : committed});
           if (p["consumer_lag"].get(l) || l < 0) continue;
+          partitions.back().lag = l;
           lag = (lag < 0 ? 0 : lag) + l;
         }
       }
@@ -525,6 +531,7 @@ struct KafkaSource::Impl {
     {
       std::lock_guard lock(mu);
       counters.lag = lag;
+      counters.partitions = std::move(partitions);
     }
     set_state(up ? KafkaConnectionState::Connected
                  : self->state_.load() == KafkaConnectionState::Connecting ? KafkaConnectionState::Connecting

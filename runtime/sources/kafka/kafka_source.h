@@ -104,6 +104,14 @@ enum class KafkaPollStatus : uint8_t {
   Failed,    // fatal error: see error()
 };
 
+// One fetched partition as librdkafka's latest statistics report it.
+struct KafkaPartitionStats {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t lag = -1;               // high watermark - committed offset, -1 unknown
+  int64_t committed_offset = -1;  // confirmed by the broker, -1 none yet
+};
+
 struct KafkaSourceStats {
   KafkaConnectionState state = KafkaConnectionState::Connecting;
   uint64_t messages = 0;         // handed out
@@ -121,6 +129,7 @@ struct KafkaSourceStats {
   uint32_t finished = 0;         // of which finished (bounded runs)
   uint64_t outstanding = 0;      // records handed out and not complete
   int64_t lag = -1;              // sum of consumer lag (high watermark - committed), -1 unknown
+  std::vector<KafkaPartitionStats> partitions;  // every statistics.interval.ms
   std::string last_error;        // latest non-fatal error (connection, commit, ...)
   OffsetTrackerStats tracker;
 };
