@@ -68,7 +68,10 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"pipeline", K::Source, true, "dead-letter.kafka.", T::String, false, "",
        "librdkafka producer properties of the dead-letter topic (bootstrap.servers defaults to the kafka source's)"},
       {"pipeline", K::Source, true, "batch.size", T::Integer, false, "", "rows per columnar batch (default 4096)"},
-      {"pipeline", K::Source, true, "checkpoint.path", T::Path, false, "", "where window/dedup state is checkpointed"},
+      {"pipeline", K::Source, true, "checkpoint.dir", T::Path, false, "",
+       "directory of the window/dedup state checkpoints of a streaming run (docs/state-and-checkpoints.md)"},
+      {"pipeline", K::Source, true, "checkpoint.interval", T::Duration, false, "", "time between checkpoints (default 30s)"},
+      {"pipeline", K::Source, true, "checkpoint.retained", T::Integer, false, "", "checkpoints kept (default 3)"},
       {"pipeline", K::Source, true, "notify.webhook", T::String, false, "", "URL posted to when the pipeline fails"},
   };
   return specs;

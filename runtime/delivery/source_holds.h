@@ -21,6 +21,10 @@ struct SourceHolds {
   // The source reached its end (a bounded run), so state emitted by finish()
   // is final rather than cut short by a stop.
   bool input_ended = false;
+  // A final checkpoint holds the operators' state at a stop
+  // (runtime/state): windows keep it for the restart instead of emitting
+  // partial results.
+  bool state_checkpointed = false;
 };
 
 }  // namespace pipec

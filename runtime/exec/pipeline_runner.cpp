@@ -8,6 +8,7 @@
 #include "runtime/operators/sink.h"
 #include "runtime/sinks/es_sink_operator.h"
 #include "runtime/sources/kafka_stream_source.h"
+#include "runtime/state/checkpointer.h"
 
 namespace pipec {
 
@@ -69,6 +70,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   if (kafka && es_sink)
     es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
                                     [kafka](Ticket t) { kafka->release(t); }});
+  checkpoints_ = make_checkpointer(plan_, options_.reset_state, chain_, ctx_);  // restores state, seeks the source
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();
   ctx_.stats.bytes_total = chain_.source->bytes_total();
@@ -93,17 +95,23 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   // and whose dead letters are durable.
   auto last_commit = std::chrono::steady_clock::now();
   Operator* head = chain_.head();
-  auto deliver = [&](bool force) {
+  // `final`: the run stops; a checkpoint then keeps the open state.
+  auto deliver = [&](bool final) {
     if (!kafka) return;
     auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_commit < std::chrono::milliseconds(options_.commit_interval_ms)) return;
+    const bool checkpoint = checkpoints_ && (final || checkpoints_->due());
+    if (!final && !checkpoint && now - last_commit < std::chrono::milliseconds(options_.commit_interval_ms)) return;
     last_commit = now;
     dlq_->flush();  // releases the holds of durable letters (topic: delivery reports)
-    if (!after_flush_.empty()) {
-      head->flush(ctx_);
-      kafka->release(after_flush_);
-      after_flush_.clear();
-    }
+    if (!after_flush_.empty() || checkpoint) head->flush(ctx_);
+    // A checkpoint only once everything emitted before it is durable, then
+    // its operators' holds go into after_flush_ (runtime/state/checkpointer.h).
+    if (checkpoint && es_sink && !es_sink->drain(final ? es_sink->outage_flush_timeout : std::chrono::seconds(5)))
+      checkpoints_->defer();
+    else if (checkpoint)
+      holds_.state_checkpointed = checkpoints_->take(chain_, ctx_) && final;
+    kafka->release(after_flush_);
+    after_flush_.clear();
     kafka->commit(false);
   };
 
@@ -126,6 +134,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     ctx_.stats.records_in.store(chain_.source->records_read(), std::memory_order_relaxed);
     ctx_.stats.bytes_read.store(chain_.source->bytes_read(), std::memory_order_relaxed);
     dead_letter_decode_errors(errors);
+    if (checkpoints_) checkpoints_->observe(batch, errors, ctx_);
     if (batch.size > 0) {
       head->push(batch, ctx_);
       if (chain_.event_time_column >= 0) {
@@ -157,6 +166,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     }
   }
   if (kafka) kafka->take_batch(after_flush_);
+  if (checkpoints_ && status_ == RunStatus::Interrupted) deliver(true);
   head->finish(ctx_);
   dlq_->close();
   // finish() flushed and closed the sink: what waited for it is durable.

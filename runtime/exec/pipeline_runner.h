@@ -17,6 +17,7 @@
 
 namespace pipec {
 
+class Checkpointer;
 class KafkaStreamSource;
 class PipelineRunner;
 
@@ -38,6 +39,8 @@ struct PipelineRunOptions {
   // Called on the pipeline's thread once per loop iteration (every batch, and
   // every poll of an idle stream): metrics snapshots (runtime/observe).
   std::function<void(const PipelineRunner&)> on_progress;
+  // pipec run --reset-state: existing checkpoints are ignored (runtime/state).
+  bool reset_state = false;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };
@@ -69,6 +72,8 @@ class PipelineRunner {
   const OperatorChain& chain() const { return chain_; }
   // The event-time watermark in milliseconds, INT64_MIN before the first.
   int64_t watermark() const { return watermark_; }
+  // With 'checkpoint.dir' on a stateful streaming pipeline, else null.
+  const Checkpointer* checkpoints() const { return checkpoints_.get(); }
 
  private:
   void run_batches(const std::atomic<int>& stop);
@@ -91,6 +96,7 @@ class PipelineRunner {
   // Streaming sources: holds released once the sink flushed (see run_batches).
   SourceHolds holds_;
   std::vector<Ticket> after_flush_;
+  std::unique_ptr<Checkpointer> checkpoints_;
 };
 
 }  // namespace pipec

@@ -4,6 +4,7 @@
 
 #include "runtime/common/json_writer.h"
 #include "runtime/exec/progress.h"
+#include "runtime/state/checkpointer.h"
 
 namespace pipec {
 
@@ -82,6 +83,7 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
     for (const auto& [name, n] : s.sink_counters) t += fmt::format(" {} {},", name, group_digits(n));
     t.back() = '\n';
   }
+  if (const Checkpointer* c = r.checkpoints()) t += checkpoint_summary_text(c->stats());
   for (const auto& w : s.warnings) t += fmt::format("  warning: {}\n", w);
   return t;
 }
@@ -136,6 +138,7 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
       for (const auto& [name, n] : s.sink_counters) w.field(name, n);
       w.end_object();
     }
+    if (const Checkpointer* c = r->checkpoints()) checkpoint_summary_json(w, c->stats());
     w.key("warnings").begin_array();
     for (const auto& warning : s.warnings) w.value(warning);
     w.end_array();

@@ -1,11 +1,14 @@
 #include "runtime/operators/dedup.h"
 
+#include <fmt/format.h>
+
 #include "runtime/interpret/value_io.h"
+#include "runtime/state/state_codec.h"
 
 namespace pipec {
 
 DedupOperator::DedupOperator(const LogicalDedup& plan, Options options)
-    : Operator(plan.schema), options_(options), eval_(plan.child->schema, plan.keys) {}
+    : Operator(plan.schema), plan_(plan), options_(options), eval_(plan.child->schema, plan.keys) {}
 
 void DedupOperator::expire(int64_t horizon) {
   while (!order_.empty()) {
@@ -68,6 +71,59 @@ void DedupOperator::push(Batch& batch, ExecContext& ctx) {
     if (seen_.size() > options_.max_keys) expire(std::numeric_limits<int64_t>::min());
   }
   emit(batch, ctx);
+}
+
+}  // namespace pipec
+
+namespace pipec {
+
+std::string DedupOperator::state_identity() const {
+  std::string id = "deduplicate ON";
+  for (const auto& k : plan_.keys) id += fmt::format(" {} {},", to_sql(*k), k->type->to_string());
+  if (options_.within_ms) id += fmt::format(" WITHIN {} ms", *options_.within_ms);
+  if (options_.event_time_column >= 0)
+    id += fmt::format(" in event time (watermark delay {} ms)", options_.watermark_delay_ms);
+  else
+    id += " in processing time";
+  return id;
+}
+
+void DedupOperator::save_state(StateWriter& out, const ExecContext& ctx) const {
+  const bool event_time = options_.event_time_column >= 0;
+  const int64_t now = event_time ? 0 : ctx.processing_time_ms();
+  out.i64(max_event_time_);
+  out.u64(evicted_early_);
+  // The eviction order, with each entry's key live or superseded (a key that
+  // started a new period appears again later): saved as it is, so expiry
+  // after a restore is exactly what it would have been.
+  out.u64(order_.size());
+  for (const Entry& e : order_) {
+    out.i64(event_time ? e.time : now - e.time);
+    out.str(e.key);
+  }
+  out.u64(seen_.size());
+  for (const auto& [key, time] : seen_) {
+    out.str(key);
+    out.i64(event_time ? time : now - time);
+  }
+}
+
+void DedupOperator::load_state(StateReader& in, const ExecContext& ctx) {
+  const bool event_time = options_.event_time_column >= 0;
+  const int64_t now = event_time ? 0 : ctx.processing_time_ms();
+  seen_.clear();
+  order_.clear();
+  max_event_time_ = in.i64();
+  evicted_early_ = in.u64();
+  for (uint64_t n = in.count(8 + 4); n > 0; --n) {
+    int64_t t = in.i64();
+    order_.push_back({event_time ? t : now - t, in.str()});
+  }
+  for (uint64_t n = in.count(4 + 8); n > 0; --n) {
+    std::string key = in.str();
+    int64_t t = in.i64();
+    seen_.emplace(std::move(key), event_time ? t : now - t);
+  }
 }
 
 }  // namespace pipec

@@ -37,12 +37,20 @@ class DedupOperator : public Operator {
   const char* name() const override { return "Dedup"; }
   void push(Batch& batch, ExecContext& ctx) override;
 
+  // State: every remembered key with the time of its first occurrence, in
+  // eviction order. Processing times are saved as ages, so they stay right
+  // in a new process (whose monotonic clock starts elsewhere).
+  std::string state_identity() const override;
+  void save_state(StateWriter& out, const ExecContext& ctx) const override;
+  void load_state(StateReader& in, const ExecContext& ctx) override;
+
   size_t state_size() const { return seen_.size(); }
   uint64_t evicted_early() const { return evicted_early_; }
 
  private:
   void expire(int64_t horizon);
 
+  const LogicalDedup& plan_;
   Options options_;
   RowEvaluator eval_;
   StringArena scratch_;

@@ -40,6 +40,9 @@
 
 namespace pipec {
 
+class StateReader;
+class StateWriter;
+
 class Operator {
  public:
   explicit Operator(std::vector<PlanColumn> output_schema) : schema_(std::move(output_schema)) {}
@@ -73,6 +76,17 @@ class Operator {
   virtual void finish(ExecContext& ctx) {
     if (next_) next_->finish(ctx);
   }
+
+  // Checkpointing (runtime/state, docs/state-and-checkpoints.md). An operator
+  // that keeps state across batches says what its state means (a checkpoint
+  // written under another identity is not restored), writes it at a batch
+  // boundary, reads it back before the first batch, and learns when a
+  // durable checkpoint covers it (it then gives back the holds it kept on
+  // its records' offsets). Empty identity: stateless.
+  virtual std::string state_identity() const { return {}; }
+  virtual void save_state(StateWriter& out, const ExecContext& ctx) const {}
+  virtual void load_state(StateReader& in, const ExecContext& ctx) {}
+  virtual void on_checkpoint(ExecContext& ctx) {}
 
  protected:
   void emit(Batch& batch, ExecContext& ctx) {

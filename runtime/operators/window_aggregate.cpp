@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "runtime/interpret/value_io.h"
 #include "runtime/common/timestamp.h"
+#include "runtime/state/state_codec.h"
 
 namespace pipec {
 
@@ -279,8 +282,85 @@ void WindowAggregateOperator::emit_until(int64_t watermark, ExecContext& ctx) {
 }
 
 void WindowAggregateOperator::finish(ExecContext& ctx) {
-  emit_until(INT64_MAX, ctx);  // a finite input closes every window
+  // A finite input closes every window. A streaming run that stops with its
+  // open windows in a final checkpoint keeps them for the restart instead of
+  // emitting partial results.
+  if (!(ctx.holds && ctx.holds->state_checkpointed && !ctx.holds->input_ended)) emit_until(INT64_MAX, ctx);
   Operator::finish(ctx);
+}
+
+std::string WindowAggregateOperator::state_identity() const {
+  const WindowInfo& w = plan_.window;
+  const char* kind = w.kind == WindowInfo::Kind::Tumble ? "TUMBLE" : w.kind == WindowInfo::Kind::Hop ? "HOP" : "SESSION";
+  std::string id = fmt::format("window {}(size {} ms, slide {} ms, watermark delay {} ms) GROUP BY", kind, w.size_ms,
+                               w.slide_ms, plan_.watermark_delay_ms);
+  for (const auto& k : plan_.keys) id += fmt::format(" {} {},", to_sql(*k), k->type->to_string());
+  id += " aggregates";
+  for (const auto& a : plan_.aggregates) id += fmt::format(" {} {},", to_sql(*a), a->type->to_string());
+  return id;
+}
+
+void WindowAggregateOperator::save_state(StateWriter& out, const ExecContext& ctx) const {
+  out.i64(watermark_);
+  out.i64(max_event_time_);
+  out.u64(groups_.size());
+  for (const auto& [gk, g] : groups_) {
+    const auto& [start, end, bytes] = gk;
+    out.i64(start);
+    out.i64(end);
+    out.str(bytes);
+    out.u64(g.keys.size());
+    for (const Value& v : g.keys) out.value(v);
+    for (const Accumulator& a : g.accs) {
+      out.i64(a.count);
+      out.u8(static_cast<uint8_t>(a.any | (a.overflow << 1)));
+      out.i64(a.isum);
+      out.f64(a.dsum);
+      out.value(a.extreme);
+      out.u64(a.distinct.size());
+      for (const std::string& d : a.distinct) out.str(d);
+    }
+  }
+  // Sessions are the (start, end) of the groups keyed by start: rebuilt on load.
+}
+
+void WindowAggregateOperator::load_state(StateReader& in, const ExecContext& ctx) {
+  groups_.clear();
+  sessions_.clear();
+  watermark_ = in.i64();
+  max_event_time_ = in.i64();
+  for (uint64_t n = in.count(8 + 8 + 4 + 8); n > 0; --n) {
+    int64_t start = in.i64(), end = in.i64();
+    std::string bytes = in.str();
+    Group g;
+    for (uint64_t k = in.count(2); k > 0; --k) g.keys.push_back(in.value());
+    if (g.keys.size() != plan_.keys.size())
+      throw StateFormatError(fmt::format("a window pane has {} keys, the pipeline groups by {}", g.keys.size(),
+                                         plan_.keys.size()));
+    g.accs.resize(plan_.aggregates.size());
+    for (Accumulator& a : g.accs) {
+      a.count = in.i64();
+      uint8_t flags = in.u8();
+      a.any = flags & 1;
+      a.overflow = flags & 2;
+      a.isum = in.i64();
+      a.dsum = in.f64();
+      a.extreme = in.value();
+      for (uint64_t d = in.count(4); d > 0; --d) a.distinct.insert(in.str());
+    }
+    if (plan_.window.kind == WindowInfo::Kind::Session) sessions_[bytes].insert({start, end});
+    groups_.emplace(GroupKey{start, end, std::move(bytes)}, std::move(g));
+  }
+}
+
+void WindowAggregateOperator::on_checkpoint(ExecContext& ctx) {
+  // The panes' contributions are in a durable checkpoint: their records no
+  // longer need to be read again, so their offsets may be committed.
+  for (auto& [gk, g] : groups_) {
+    if (ctx.holds)
+      for (Ticket t : g.holds) ctx.holds->release_after_flush(t);
+    g.holds.clear();
+  }
 }
 
 }  // namespace pipec

@@ -30,6 +30,13 @@ class WindowAggregateOperator : public Operator {
   void on_watermark(int64_t watermark_ms, ExecContext& ctx) override;
   void finish(ExecContext& ctx) override;
 
+  // State: every open pane (window, key) with its partial aggregates, the
+  // open sessions, the watermark and the largest event time seen.
+  std::string state_identity() const override;
+  void save_state(StateWriter& out, const ExecContext& ctx) const override;
+  void load_state(StateReader& in, const ExecContext& ctx) override;
+  void on_checkpoint(ExecContext& ctx) override;
+
   size_t open_windows() const { return groups_.size(); }
 
  private:

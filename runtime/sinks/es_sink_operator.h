@@ -65,6 +65,13 @@ class EsSinkOperator : public Operator {
   bool paused() const;
   // Documents submitted and not reported yet.
   size_t in_flight() const { return in_flight_; }
+  // Waits up to `timeout` until every document pushed so far is reported (a
+  // checkpoint needs them acknowledged: runtime/state). False when some are
+  // still in flight; no wait while the cluster is unreachable.
+  bool drain(std::chrono::milliseconds timeout) {
+    if (in_flight_ && client_ && !closed_ && !paused()) client_->flush(timeout);
+    return in_flight_ == 0;
+  }
   std::string describe() const;
   const es::BulkClient* client() const { return client_.get(); }
   // Documents Elasticsearch acknowledged / rejected (dead-lettered) so far.

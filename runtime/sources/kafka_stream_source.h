@@ -67,6 +67,8 @@ class KafkaStreamSource : public Source {
   KafkaSource* kafka() { return kafka_.get(); }
   const KafkaSource* kafka() const { return kafka_.get(); }
   const KafkaSourceConfig& config() const { return config_; }
+  // Before open(): where partitions start instead of the committed offsets.
+  void start_at(std::vector<KafkaStartOffset> offsets) { config_.start_offsets = std::move(offsets); }
 
  private:
   void count(size_t from);  // records and bytes of chunks_[from..]

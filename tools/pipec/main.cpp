@@ -66,7 +66,7 @@ usage:
   pipec explain FILE [--logical|--physical] [--format text|json|dot] [--disable-pass NAME]...
   pipec explain FILE --ir | --ir-unoptimized
   pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
-            [--summary-json PATH] [--no-progress] [--batch]
+            [--summary-json PATH] [--no-progress] [--batch] [--reset-state]
   pipec alias list|rollback ALIAS --hosts URL [--username U --password-env VAR | --api-key-env VAR]
             [--ca-file PEM] [--to INDEX]
   pipec functions [--format text|json]

@@ -47,6 +47,10 @@
 // --notify-on-success when the run ends ok. Every run has a run id (a UUID)
 // shown in the summary, the metrics and the notifications.
 //
+// Checkpoints (docs/state-and-checkpoints.md): a streaming pipeline with
+// 'checkpoint.dir' restores its window/dedup state from the newest valid
+// checkpoint on start; --reset-state ignores them (and says so).
+//
 // Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
 // failed run; 2 usage or I/O errors (unreadable input, unwritable output);
 // 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
@@ -177,6 +181,7 @@ int run_command(Args args) {
   std::string summary_path;
   take_option(args, "--summary-json", &summary_path);
   bool batch_mode = take_flag(args, "--batch");
+  bool reset_state = take_flag(args, "--reset-state");
   observe::ObserveOptions observe_options;
   take_option(args, "--metrics-addr", &observe_options.metrics_addr);
   take_option(args, "--notify-url", &observe_options.notify_url);
@@ -279,6 +284,7 @@ int run_command(Args args) {
       o.kernels = compiled[i].get();
     }
     o.sink_sample_size = batch.sample_size(p);
+    o.reset_state = reset_state;
     o.on_progress = observer.progress_hook();
     runners.push_back(std::make_unique<PipelineRunner>(p, o));
   }

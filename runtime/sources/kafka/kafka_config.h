@@ -31,6 +31,12 @@ const char* kafka_startup_mode_name(KafkaStartupMode mode);
 
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
+struct KafkaStartOffset {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = 0;
+};
+
 struct KafkaSourceConfig {
   std::string source_name;                 // the relation's name (logs, descriptors)
   std::vector<std::string> topics;         // at least one
@@ -53,6 +59,9 @@ struct KafkaSourceConfig {
   // Metadata the chunks carry beyond topic/partition/offset/timestamp.
   bool with_key = false;
   bool with_headers = false;
+  // Where partitions start on their first assignment, whatever the group
+  // committed: a restored checkpoint's positions (runtime/state).
+  std::vector<KafkaStartOffset> start_offsets;
   // Limits of one poll() call.
   size_t max_poll_records = 10000;
   size_t max_poll_bytes = 16 << 20;

@@ -38,6 +38,7 @@ struct KafkaSource::Impl {
 
   KafkaSource* self;
   const KafkaSourceConfig& config;
+  std::vector<KafkaStartOffset> start_offsets = config.start_offsets;  // not applied yet
   rd_kafka_t* rk = nullptr;
   rd_kafka_queue_t* consumer_queue = nullptr;  // async commit results are served here
   bool closed = false;
@@ -354,6 +355,18 @@ struct KafkaSource::Impl {
         rd_kafka_topic_partition_list_destroy(ts);
       }
       for (int i = 0; i < l->cnt; ++i) l->elems[i].offset = start[i];
+    }
+    // A restored checkpoint's position wins over the group's committed
+    // offset, on the partition's first assignment only (runtime/state).
+    for (int i = 0; i < l->cnt; ++i) {
+      auto it = std::find_if(start_offsets.begin(), start_offsets.end(), [&](const KafkaStartOffset& o) {
+        return o.partition == l->elems[i].partition && o.topic == l->elems[i].topic;
+      });
+      if (it == start_offsets.end()) continue;
+      l->elems[i].offset = start[i] = it->offset;
+      log("kafka: " + it->topic + "[" + std::to_string(it->partition) + "] starts at offset " +
+          std::to_string(it->offset) + " (checkpoint position)");
+      start_offsets.erase(it);
     }
     // Bounded: the high watermark as of now is where the partition ends.
     std::vector<int64_t> high(l->cnt, -1);
