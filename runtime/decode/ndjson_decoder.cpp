@@ -75,6 +75,18 @@ bool parse_int64(std::string_view t, int64_t* out) {
   return true;
 }
 
+// The bytes between the quotes of a string token, which runs from the opening
+// quote to the next structural character: a quote after the closing one would
+// open a string, which is structural, so a token ending in a quote ends with
+// the closing one. Anything else (`"abc"x`) is searched.
+std::string_view string_body(std::string_view tok) {
+  std::string_view t = trim_right(tok);
+  if (t.size() >= 2 && t.back() == '"') return t.substr(1, t.size() - 2);
+  const char* body = tok.data() + 1;
+  const char* quote = static_cast<const char*>(std::memchr(body, '"', tok.size() - 1));
+  return {body, static_cast<size_t>(quote - body)};
+}
+
 // At most `max` bytes of s, not cutting a UTF-8 sequence, with "..." if cut.
 std::string clip(std::string_view s, size_t max = 40) {
   if (s.size() <= max) return std::string(s);
@@ -628,11 +640,9 @@ bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint3
 bool NdjsonDecoder::Impl::read_string(od::value& v, std::string_view tok, StringRef* out) {
   // The token runs from the opening quote to the next structural character,
   // so it contains the closing quote.
-  const char* body = tok.data() + 1;
-  const char* quote = static_cast<const char*>(std::memchr(body, '"', tok.size() - 1));
-  size_t len = static_cast<size_t>(quote - body);
-  if (!std::memchr(body, '\\', len)) {
-    *out = StringRef{body, static_cast<uint32_t>(len)};  // zero-copy into the chunk
+  std::string_view body = string_body(tok);
+  if (!std::memchr(body.data(), '\\', body.size())) {
+    *out = StringRef{body.data(), static_cast<uint32_t>(body.size())};  // zero-copy into the chunk
     return true;
   }
   std::string_view unescaped;
@@ -669,9 +679,8 @@ bool NdjsonDecoder::Impl::validate(od::value& v, std::string_view tok, uint32_t 
       return true;
     }
     case '"': {
-      const char* body = tok.data() + 1;
-      const char* quote = static_cast<const char*>(std::memchr(body, '"', tok.size() - 1));
-      if (!std::memchr(body, '\\', static_cast<size_t>(quote - body))) return true;
+      std::string_view body = string_body(tok);
+      if (!std::memchr(body.data(), '\\', body.size())) return true;
       std::string_view unescaped;
       if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
       return true;

@@ -186,6 +186,21 @@ TEST_CASE("BOOLEAN and STRING are strict about JSON kinds") {
         "field 'n': expected BIGINT, got string \"" + std::string(40, 'z') + "...\"");
 }
 
+TEST_CASE("strings: the value ends at its closing quote whatever follows it") {
+  auto d = decode({col({"s"}, Type::string()), col({"t"}, Type::string()), col({"ts"}, Type::timestamp())},
+                  "{\"s\" : \"a \\\" b\" \t, \"u\": \"x\\\"\" , \"t\":\"\" }\r\n"
+                  "{\"t\":\"c\"  ,\"s\":\"}\" ,\"ts\": \"2024-01-02T03:04:05Z\" }\n"
+                  "{\"s\":\"a\"x}\n");
+  REQUIRE(d.batch.size == 2);
+  CHECK(d.str(0, 0) == "a \" b");
+  CHECK(d.str(1, 0) == "");
+  CHECK(d.str(0, 1) == "}");
+  CHECK(d.str(1, 1) == "c");
+  CHECK(d.i64(2, 1) == 1704164645000);
+  CHECK(d.errors.errors.size() == 1);
+  CHECK(d.errors.errors[0].kind == DecodeErrorKind::MalformedJson);
+}
+
 TEST_CASE("strings: escapes, unicode and zero-copy") {
   auto d = decode({col({"s"}, Type::string())},
                   R"({"s":"plain"})"
