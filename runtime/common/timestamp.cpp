@@ -1,6 +1,7 @@
 #include "runtime/common/timestamp.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace pipec {
 
@@ -130,43 +131,87 @@ bool parse_iso8601_millis(std::string_view s, int64_t* out, std::string_view* er
   return true;
 }
 
-size_t format_iso8601_millis(int64_t millis, char* out) {
-  CivilTime t = civil_from_millis(millis);
+namespace {
+
+void put2(char*& p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  p += 2;
+}
+
+// "yyyy-MM-ddT" of a day number; returns the length.
+size_t format_date_part(int64_t days, char* out) {
+  CivilDate d = civil_from_days(days);
   char* p = out;
-  auto put2 = [&](int v) {
-    p[0] = static_cast<char>('0' + v / 10);
-    p[1] = static_cast<char>('0' + v % 10);
-    p += 2;
-  };
-  if (t.year >= 0 && t.year <= 9999) {
-    int y = static_cast<int>(t.year);
-    put2(y / 100);
-    put2(y % 100);
+  if (d.year >= 0 && d.year <= 9999) {
+    int y = static_cast<int>(d.year);
+    put2(p, y / 100);
+    put2(p, y % 100);
   } else {
     // ISO 8601 expanded representation: explicit sign, at least 4 digits.
-    int64_t y = t.year;
+    int64_t y = d.year;
     *p++ = y < 0 ? '-' : '+';
     uint64_t mag = y < 0 ? uint64_t(0) - uint64_t(y) : uint64_t(y);
     char digits[24];
     auto r = std::to_chars(digits, digits + sizeof digits, mag);
     for (size_t n = static_cast<size_t>(r.ptr - digits); n < 4; ++n) *p++ = '0';
-    for (char* d = digits; d < r.ptr; ++d) *p++ = *d;
+    for (char* c = digits; c < r.ptr; ++c) *p++ = *c;
   }
   *p++ = '-';
-  put2(t.month);
+  put2(p, d.month);
   *p++ = '-';
-  put2(t.day);
+  put2(p, d.day);
   *p++ = 'T';
-  put2(t.hour);
-  *p++ = ':';
-  put2(t.minute);
-  *p++ = ':';
-  put2(t.second);
-  *p++ = '.';
-  *p++ = static_cast<char>('0' + t.millis / 100);
-  put2(t.millis % 100);
-  *p++ = 'Z';
   return static_cast<size_t>(p - out);
+}
+
+// "HH:mm:ss.SSSZ" of the milliseconds since midnight (13 bytes).
+void format_time_part(int64_t ms_of_day, char* p) {
+  int ms = static_cast<int>(ms_of_day);
+  put2(p, ms / 3'600'000);
+  *p++ = ':';
+  put2(p, ms / 60'000 % 60);
+  *p++ = ':';
+  put2(p, ms / 1000 % 60);
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + ms % 1000 / 100);
+  put2(p, ms % 100);
+  *p = 'Z';
+}
+
+constexpr size_t kTimePartLength = 13;
+
+// Floor division so instants before 1970 land on the right day.
+struct DayAndTime {
+  int64_t days;
+  int64_t ms_of_day;
+};
+DayAndTime split_day(int64_t millis) {
+  int64_t days = millis / kMillisPerDay;
+  int64_t rem = millis % kMillisPerDay;
+  if (rem < 0) return {days - 1, rem + kMillisPerDay};
+  return {days, rem};
+}
+
+}  // namespace
+
+size_t format_iso8601_millis(int64_t millis, char* out) {
+  DayAndTime t = split_day(millis);
+  size_t n = format_date_part(t.days, out);
+  format_time_part(t.ms_of_day, out + n);
+  return n + kTimePartLength;
+}
+
+size_t Iso8601Formatter::format(int64_t millis, char* out) {
+  DayAndTime t = split_day(millis);
+  if (t.days != day_) {
+    date_length_ = format_date_part(t.days, date_);
+    day_ = t.days;
+  }
+  std::memcpy(out, date_, 16);  // usually 11 bytes: a fixed-size copy is cheaper
+  if (date_length_ > 16) std::memcpy(out, date_, date_length_);
+  format_time_part(t.ms_of_day, out + date_length_);
+  return date_length_ + kTimePartLength;
 }
 
 }  // namespace pipec

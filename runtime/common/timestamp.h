@@ -62,4 +62,17 @@ inline constexpr size_t kMaxIso8601Length = 32;
 // that range get a sign and as many digits as needed). Returns the length.
 size_t format_iso8601_millis(int64_t millis, char* out);
 
+// format_iso8601_millis for a stream of timestamps: remembers the date text of
+// the last day it wrote, so events of the same day (nearly all consecutive
+// ones) skip the calendar arithmetic. One per thread.
+class Iso8601Formatter {
+ public:
+  size_t format(int64_t millis, char* out);
+
+ private:
+  int64_t day_ = INT64_MIN;  // days since 1970-01-01 of date_
+  char date_[kMaxIso8601Length] = {};  // "yyyy-MM-ddT"
+  size_t date_length_ = 0;
+};
+
 }  // namespace pipec

@@ -1,11 +1,25 @@
 #include "runtime/encode/bulk_encoder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
-#include "runtime/encode/json_writer.h"
-
 namespace pipec {
+
+namespace {
+
+namespace w = json_unchecked;
+
+// Field-name prefixes are copied with one fixed-size copy when they fit
+// (nearly always): the row's reservation includes this slack.
+constexpr size_t kPrefixCopy = 32;
+// Room reserved per document beyond its fixed parts (see encode()).
+constexpr size_t kTextSlack = 4096;
+
+constexpr std::string_view kIdOpen = "\",\"_id\":\"";
+constexpr std::string_view kActionClose = "\"}}\n";
+
+}  // namespace
 
 BulkEncoder::BulkEncoder(BulkEncoderConfig config) : config_(std::move(config)) {
   if (config_.action != "index" && config_.action != "create")
@@ -14,17 +28,22 @@ BulkEncoder::BulkEncoder(BulkEncoderConfig config) : config_(std::move(config)) 
   if (config_.id_mode == DocumentIdMode::Key && config_.id_key.empty())
     throw std::invalid_argument("document id mode Key needs at least one key column");
   action_open_ = "{\"" + config_.action + "\":{\"_index\":\"";
+  row_fixed_bytes_ = action_open_.size() + kIdOpen.size() + kDocumentIdLength + kActionClose.size() +
+                     3 /* "}\n" or "{}\n" */ + kPrefixCopy;
   for (size_t i = 0; i < config_.fields.size(); ++i) {
+    const BulkField& f = config_.fields[i];
     ByteBuffer b;
     b.push_back(i == 0 ? '{' : ',');
-    append_json_string(b, config_.fields[i].name);
+    append_json_string(b, f.name);
     b.push_back(':');
-    key_prefix_.push_back(b.str());
+    std::string prefix = b.str();
+    prefix.resize(std::max(prefix.size(), kPrefixCopy), '\0');
+    fields_.push_back(FieldWriter{std::move(prefix), b.size(), f.column, JsonColumnWriter(f.type->id, f.raw_json)});
+    row_fixed_bytes_ += b.size() + fields_.back().values.fixed_bytes();
   }
 }
 
-bool BulkEncoder::append_id(const Batch& batch, uint32_t row, ByteBuffer& out,
-                            std::string* error) {
+bool BulkEncoder::document_id(const Batch& batch, uint32_t row, char* id, std::string* error) {
   switch (config_.id_mode) {
     case DocumentIdMode::None: return true;
     case DocumentIdMode::Key:
@@ -47,37 +66,51 @@ bool BulkEncoder::append_id(const Batch& batch, uint32_t row, ByteBuffer& out,
       break;
     }
   }
-  char* p = out.ensure(kDocumentIdLength + 9);
-  std::memcpy(p, "\",\"_id\":\"", 9);
-  hasher_.finish(p + 9);
-  out.commit(kDocumentIdLength + 9);
+  hasher_.finish(id);
   return true;
 }
 
 void BulkEncoder::encode(const Batch& batch, ByteBuffer& out, BulkEncodeResult& result) {
+  const bool with_id = config_.id_mode != DocumentIdMode::None;
+  char id[kDocumentIdLength];
   for (uint32_t row = 0; row < batch.size; ++row) {
     if (batch.row_status[row] != static_cast<uint8_t>(RowStatus::Live)) continue;
-    size_t start = out.size();
     std::optional<std::string_view> index = config_.index.render(batch, row, &error_);
-    bool ok = index.has_value();
-    if (ok) {
-      out.append(action_open_);
-      out.append(*index);
-      ok = append_id(batch, row, out, &error_);
-    }
-    if (!ok) {
-      out.truncate(start);
+    if (!index || !document_id(batch, row, id, &error_)) {
       result.errors.push_back(BulkRowError{row, std::move(error_)});
       error_.clear();
       continue;
     }
-    out.append("\"}}\n");
-    for (size_t i = 0; i < config_.fields.size(); ++i) {
-      const BulkField& f = config_.fields[i];
-      out.append(key_prefix_[i]);
-      append_json_value(out, batch.columns[f.column], row, f.type->id, f.raw_json);
+    // Room for the whole document but its text values, plus slack that the
+    // text of typical rows fits in; a text value that does not fit grows the
+    // buffer first. Everything else is written without bounds checks.
+    size_t room = 2 * row_fixed_bytes_ + index->size() + kTextSlack;
+    char* start = out.ensure(room);
+    char* limit = start + room;
+    char* p = w::literal(start, action_open_);
+    p = w::literal(p, *index);
+    if (with_id) {
+      p = w::literal(p, kIdOpen);
+      p = w::literal(p, std::string_view(id, kDocumentIdLength));
     }
-    out.append(config_.fields.empty() ? "{}\n" : "}\n");
+    p = w::literal(p, kActionClose);
+    for (FieldWriter& f : fields_) {
+      const Vector& column = batch.columns[f.column];
+      if (f.values.has_text()) {
+        size_t need = f.values.text_bytes(column, row) + row_fixed_bytes_;
+        if (need > static_cast<size_t>(limit - p)) {
+          out.commit(static_cast<size_t>(p - start));
+          start = p = out.ensure(need);
+          limit = start + need;
+        }
+      }
+      if (f.prefix_length <= kPrefixCopy) std::memcpy(p, f.prefix.data(), kPrefixCopy);
+      else std::memcpy(p, f.prefix.data(), f.prefix_length);
+      p += f.prefix_length;
+      p = f.values.write(column, row, p);
+    }
+    p = w::literal(p, fields_.empty() ? "{}\n" : "}\n");
+    out.commit(static_cast<size_t>(p - start));
     result.rows.push_back(row);
     result.ends.push_back(out.size());
   }

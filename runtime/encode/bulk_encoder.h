@@ -5,7 +5,7 @@
 //
 // per row, in row order. Field names are written as given (a dotted name such
 // as "device.os" stays one flat key; Elasticsearch maps it as an object path).
-// Values follow append_json_value(): NULL -> null, ROW/ARRAY text verbatim,
+// Values follow append_json_value() (written by JsonColumnWriter): NULL -> null, ROW/ARRAY text verbatim,
 // TIMESTAMP as ISO-8601 UTC with milliseconds. Ids are described in
 // document_id.h. An encoder keeps scratch state (index-name cache, id hasher):
 // use one per thread.
@@ -19,6 +19,7 @@
 #include "runtime/encode/byte_buffer.h"
 #include "runtime/encode/document_id.h"
 #include "runtime/encode/index_template.h"
+#include "runtime/encode/json_writer.h"
 #include "runtime/vector/batch.h"
 
 namespace pipec {
@@ -76,11 +77,21 @@ class BulkEncoder {
   const BulkEncoderConfig& config() const { return config_; }
 
  private:
-  bool append_id(const Batch& batch, uint32_t row, ByteBuffer& out, std::string* error);
+  // Writes the id of `row` (kDocumentIdLength bytes) to `id`; false (and
+  // *error) when the row cannot have one.
+  bool document_id(const Batch& batch, uint32_t row, char* id, std::string* error);
+
+  struct FieldWriter {
+    std::string prefix;  // {"f1":   ,"f2":   ... (JSON-escaped key), NUL-padded to >= 32 bytes
+    size_t prefix_length;
+    uint32_t column;
+    JsonColumnWriter values;
+  };
 
   BulkEncoderConfig config_;
-  std::string action_open_;              // {"index":{"_index":"
-  std::vector<std::string> key_prefix_;  // {"f1":   ,"f2":   ...
+  std::string action_open_;  // {"index":{"_index":"
+  std::vector<FieldWriter> fields_;
+  size_t row_fixed_bytes_ = 0;  // room of a document but for its index name and text values
   DocumentIdHasher hasher_;
   std::string error_;
 };

@@ -198,3 +198,44 @@ TEST_CASE("index templates render per row and cache per bucket") {
   CHECK_THROWS_AS(IndexTemplate::fixed("a{b"), std::invalid_argument);
   CHECK(problem("") == "index template '': the index name is empty");
 }
+
+TEST_CASE("rows with long escaped text and long field names encode byte-exactly") {
+  // Values whose escaped form outgrows the room reserved per document (every
+  // byte of `quotes` becomes \", every byte of `controls` \u0001), several in
+  // one row, among short ones; and a field name longer than the fixed-size
+  // copy of key prefixes.
+  std::string long_name(100, 'k');
+  DecodeSpec spec{{col({"id"}, Type::bigint()), col({"quotes"}, Type::string()), col({"n"}, Type::float64()),
+                   col({"controls"}, Type::string()), col({long_name}, Type::string())}};
+  std::string quotes_json, controls_json;
+  for (int i = 0; i < 3000; ++i) quotes_json += "\\\"";
+  for (int i = 0; i < 2000; ++i) controls_json += "\\u0001";
+  std::string input;
+  for (int id = 1; id <= 3; ++id)
+    input += "{\"id\":" + std::to_string(id) + ",\"quotes\":\"" + (id == 2 ? "q" : quotes_json) +
+             "\",\"n\":0.5,\"controls\":\"" + controls_json + "\",\"" + long_name + "\":\"v\"}\n";
+  Decoded d = decode(spec, input);
+  REQUIRE(d.batch.size == 3);
+
+  BulkEncoderConfig config;
+  config.index = IndexTemplate::fixed("big");
+  for (uint32_t i = 0; i < spec.columns.size(); ++i)
+    config.fields.push_back({path_display_name(spec.columns[i].path), i, spec.columns[i].type});
+  config.id_mode = DocumentIdMode::Key;
+  config.id_key = {{"id", 0, Type::bigint()}};
+  BulkEncoder encoder(config);
+  ByteBuffer out;
+  BulkEncodeResult result;
+  encoder.encode(d.batch, out, result);
+
+  std::string quotes_out, controls_out;
+  for (int i = 0; i < 3000; ++i) quotes_out += "\\\"";
+  for (int i = 0; i < 2000; ++i) controls_out += "\\u0001";
+  std::string expected;
+  for (int id = 1; id <= 3; ++id)
+    expected += "{\"index\":{\"_index\":\"big\",\"_id\":\"" + key_id(id) + "\"}}\n{\"id\":" + std::to_string(id) +
+                ",\"quotes\":\"" + (id == 2 ? "q" : quotes_out) + "\",\"n\":0.5,\"controls\":\"" + controls_out +
+                "\",\"" + long_name + "\":\"v\"}\n";
+  CHECK(out.view() == expected);
+  CHECK(result.ends.back() == expected.size());
+}

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <vector>
 #include <string>
 
 #include "runtime/encode/json_writer.h"
@@ -142,4 +144,93 @@ TEST_CASE("base64 follows RFC 4648 test vectors") {
   CHECK(b64("fooba") == "Zm9vYmE=");
   CHECK(b64("foobar") == "Zm9vYmFy");
   CHECK(b64(std::string_view("\xFF\xFE\x00", 3)) == "//4A");
+}
+
+TEST_CASE("the day-caching timestamp formatter writes what format_iso8601_millis writes") {
+  // Consecutive timestamps within a day, across midnight, before 1970, and
+  // outside years 0..9999, in an order that makes the cached day go stale.
+  std::vector<int64_t> stamps = {0, 1, 86'399'999, 86'400'000, 86'400'001, -1, -86'400'000, -86'400'001,
+                                 1'704'067'199'999, 1'704'067'200'000, 1'704'067'200'000 + 3'723'456,
+                                 253'402'300'799'999, 253'402'300'800'000, -62'167'219'200'000,
+                                 -62'167'219'200'001, std::numeric_limits<int64_t>::max(),
+                                 std::numeric_limits<int64_t>::min(), 5};
+  for (int64_t ms = -3'000'000'000'000; ms < 3'000'000'000'000; ms += 7'777'777'777) stamps.push_back(ms);
+  Iso8601Formatter formatter;
+  for (int64_t ms : stamps) {
+    char expected[kMaxIso8601Length], got[kMaxIso8601Length];
+    size_t n = format_iso8601_millis(ms, expected);
+    REQUIRE(n <= kMaxIso8601Length);
+    CHECK(std::string_view(got, formatter.format(ms, got)) == std::string_view(expected, n));
+  }
+}
+
+namespace {
+// The escaping rules of append_json_string, one byte at a time.
+std::string reference_json_string(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) out += std::string("\\u00") + kHex[c >> 4] + kHex[c & 15];
+        else out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+TEST_CASE("column writers stay within max_bytes and escape at every position of a word") {
+  // Strings of every length 0..40 with one byte needing an escape at every
+  // position (so the 8-byte word loop meets it at each offset), and the worst
+  // case (all control bytes) that max_bytes must cover.
+  std::vector<std::string> texts;
+  for (size_t n = 0; n <= 40; ++n) {
+    texts.push_back(std::string(n, 'a'));
+    for (size_t at = 0; at < n; ++at)
+      for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        std::string t(n, 'b');
+        t[at] = special;
+        texts.push_back(t);
+      }
+    texts.push_back(std::string(n, '\x01'));
+  }
+  Vector column(PhysicalType::String, static_cast<uint32_t>(texts.size() + 63) / 64 * 64);
+  for (uint32_t r = 0; r < texts.size(); ++r) {
+    column.data<StringRef>()[r] = StringRef::of(texts[r]);
+    column.set_valid(r, true);
+  }
+  for (bool raw : {false, true}) {
+    JsonColumnWriter writer(TypeId::String, raw);
+    REQUIRE(writer.has_text());
+    for (uint32_t r = 0; r < texts.size(); ++r) {
+      std::string buf(writer.max_bytes(column, r), '\0');
+      REQUIRE(writer.max_bytes(column, r) == writer.fixed_bytes() + writer.text_bytes(column, r));
+      size_t n = static_cast<size_t>(writer.write(column, r, buf.data()) - buf.data());
+      REQUIRE(n <= buf.size());
+      CHECK(buf.substr(0, n) == (raw ? texts[r] : reference_json_string(texts[r])));
+    }
+  }
+  // Fixed-width kinds: the longest values fit their bound.
+  Vector ints(PhysicalType::Int64, 64), doubles(PhysicalType::Float64, 64);
+  ints.data<int64_t>()[0] = std::numeric_limits<int64_t>::min();
+  ints.set_valid(0, true);
+  doubles.data<double>()[0] = -2.2250738585072014e-308;
+  doubles.set_valid(0, true);
+  for (auto [vector, type, expected] :
+       {std::tuple{&ints, TypeId::BigInt, "-9223372036854775808"},
+        std::tuple{&ints, TypeId::Timestamp, "\"-292275055-05-16T16:47:04.192Z\""},
+        std::tuple{&doubles, TypeId::Double, "-2.2250738585072014e-308"}}) {
+    JsonColumnWriter writer(type, false);
+    std::string buf(writer.max_bytes(*vector, 0), '\0');
+    size_t n = static_cast<size_t>(writer.write(*vector, 0, buf.data()) - buf.data());
+    CHECK(buf.substr(0, n) == expected);
+  }
 }
