@@ -1,5 +1,6 @@
 #include "runtime/encode/document_id.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -14,14 +15,24 @@ constexpr std::string_view kPositionHeader = "pipec-id-v1:pos";
 enum Tag : uint8_t { kNull, kBool, kBigInt, kDouble, kString, kTimestamp, kInterval, kJson };
 }  // namespace
 
-void DocumentIdHasher::begin_key() { buf_.assign(kKeyHeader); }
-void DocumentIdHasher::begin_position() { buf_.assign(kPositionHeader); }
+void DocumentIdHasher::begin_key() {
+  buf_.clear();
+  buf_.append(kKeyHeader);
+}
+void DocumentIdHasher::begin_position() {
+  buf_.clear();
+  buf_.append(kPositionHeader);
+}
 
 void DocumentIdHasher::add_fixed(uint8_t tag, uint64_t bits) {
-  char b[9];
-  b[0] = static_cast<char>(tag);
-  for (int i = 0; i < 8; ++i) b[1 + i] = static_cast<char>(bits >> (8 * i));  // little-endian
-  buf_.append(b, 9);
+  char* p = buf_.ensure(9);
+  p[0] = static_cast<char>(tag);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p + 1, &bits, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>(bits >> (8 * i));
+  }
+  buf_.commit(9);
 }
 
 void DocumentIdHasher::add_bytes(uint8_t tag, std::string_view bytes) {
@@ -63,14 +74,23 @@ void DocumentIdHasher::add_value(const Vector& column, uint32_t row, TypeId type
   }
 }
 
+namespace {
+// The two hex digits of every byte value.
+constexpr std::array<char, 512> kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int b = 0; b < 256; ++b) {
+    t[2 * b] = kHex[b >> 4];
+    t[2 * b + 1] = kHex[b & 15];
+  }
+  return t;
+}();
+}  // namespace
+
 void DocumentIdHasher::finish(char* out) const {
-  static constexpr char kHex[] = "0123456789abcdef";
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, XXH3_128bits(buf_.data(), buf_.size()));
-  for (int i = 0; i < 16; ++i) {
-    out[2 * i] = kHex[canonical.digest[i] >> 4];
-    out[2 * i + 1] = kHex[canonical.digest[i] & 15];
-  }
+  for (int i = 0; i < 16; ++i) std::memcpy(out + 2 * i, &kHexPairs[2 * canonical.digest[i]], 2);
 }
 
 std::string DocumentIdHasher::finish() const {

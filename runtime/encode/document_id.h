@@ -33,6 +33,7 @@
 #include <string_view>
 
 #include "runtime/common/types.h"
+#include "runtime/encode/byte_buffer.h"
 #include "runtime/vector/vector.h"
 
 namespace pipec {
@@ -66,7 +67,7 @@ class DocumentIdHasher {
  private:
   void add_fixed(uint8_t tag, uint64_t bits);
   void add_bytes(uint8_t tag, std::string_view bytes);
-  std::string buf_;
+  ByteBuffer buf_;  // the encoding E; reused, so an id costs no allocation
 };
 
 }  // namespace pipec
