@@ -447,6 +447,10 @@ class KernelBuilder {
         break;
       }
       case PhysicalType::String: {
+        if (e.op == Op::Eq || e.op == Op::Ne) {
+          Value* equal = strings_equal(a.v, b.v);
+          return {e.op == Op::Eq ? equal : b_.CreateNot(equal), valid};
+        }
         Value* pa = entry_alloca(string_);
         Value* pb = entry_alloca(string_);
         b_.CreateStore(a.v, pa);
@@ -463,6 +467,29 @@ class KernelBuilder {
                : e.op == Op::Gt ? b_.CreateICmpSGT(c, zero)
                                 : b_.CreateICmpSGE(c, zero);
     return {r, valid};
+  }
+
+  // Byte equality of two strings: lengths first, then memcmp, which LLVM
+  // expands inline when one side is a constant (`status <> 'cancelled'`,
+  // IN lists) instead of calling pipec_rt_string_compare for an ordering.
+  Value* strings_equal(Value* a, Value* b) {
+    Value* len_a = b_.CreateExtractValue(a, 1);
+    Value* len_b = b_.CreateExtractValue(b, 1);
+    auto* from = b_.GetInsertBlock();
+    auto* bytes = llvm::BasicBlock::Create(ctx_, "streq.bytes", fn_);
+    auto* done = llvm::BasicBlock::Create(ctx_, "streq.done", fn_);
+    b_.CreateCondBr(b_.CreateICmpEQ(len_a, len_b), bytes, done);
+    b_.SetInsertPoint(bytes);
+    Value* n = b_.CreateZExt(llvm::isa<llvm::Constant>(len_a) ? len_a : len_b, i64_);
+    auto memcmp = declare("memcmp", i32_, {ptr_, ptr_, i64_});
+    Value* diff = b_.CreateCall(memcmp, {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(b, 0), n});
+    Value* same_bytes = b_.CreateICmpEQ(diff, b_.getInt32(0));
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* equal = b_.CreatePHI(i1_, 2, "streq");
+    equal->addIncoming(b_.getFalse(), from);
+    equal->addIncoming(same_bytes, bytes);
+    return equal;
   }
 
   Val call(const BoundExpr& e) {
