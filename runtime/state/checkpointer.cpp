@@ -173,6 +173,7 @@ void Checkpointer::observe(const Batch& batch, const DecodeErrors& errors, const
   };
   for (uint32_t i = 0; i < batch.size; ++i) note(batch.positions[i]);
   for (const auto& e : errors.errors) note(e.pos);
+  changed_ |= batch.size > 0 || !errors.errors.empty();
 }
 
 bool Checkpointer::due() const {
@@ -182,6 +183,8 @@ bool Checkpointer::due() const {
 bool Checkpointer::take(OperatorChain& chain, ExecContext& ctx) {
   auto start = std::chrono::steady_clock::now();
   last_ = start;
+  // Nothing read since the last (or the restored) checkpoint: it still is the state.
+  if (!changed_) return true;
   CheckpointData c;
   c.id = next_id_;
   c.created_ms = wall_clock_millis();
@@ -204,6 +207,7 @@ bool Checkpointer::take(OperatorChain& chain, ExecContext& ctx) {
     return false;
   }
   ++next_id_;
+  changed_ = false;
   for (const auto& op : chain.operators) op->on_checkpoint(ctx);
   ++stats_.taken;
   stats_.last_wall_ms = c.created_ms;

@@ -124,6 +124,7 @@ class Checkpointer {
   uint64_t next_id_ = 1;
   std::map<std::pair<std::string, int32_t>, int64_t> positions_;  // (topic, partition) -> next offset
   std::chrono::steady_clock::time_point last_;
+  bool changed_ = false;  // records observed since the last checkpoint
   CheckpointStats stats_;
 };
 

@@ -8,7 +8,8 @@ a checkpoint covers the open window (offsets no longer wait for the window).
 After the SIGKILL and a restart, more events of the same hour and one that
 closes it: the single result per key carries the count and sum of ALL the
 events, and the second run read only the new ones (state restored from the
-checkpoint, not recomputed from a full re-read).
+checkpoint, not recomputed from a full re-read). A short session timeout
+lets the restarted member take the killed one's partition within seconds.
 
 Dedup: kafka -> DEDUPLICATE ON (id) -> file without a document id. After the
 SIGKILL and a restart, events repeating ids of the first run are dropped: every
@@ -51,6 +52,7 @@ CREATE SOURCE ev (
   connector = 'kafka', topic = '{names["topic"]}',
   'properties.bootstrap.servers' = '{BOOTSTRAP}',
   'properties.group.id' = '{names["group"]}',
+  'properties.session.timeout.ms' = '6000',
   'scan.startup.mode' = 'earliest'
 ) FORMAT JSON;
 CREATE SINK out WITH (connector = 'file', path = '{out}'{clauses});
