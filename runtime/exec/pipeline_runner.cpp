@@ -12,6 +12,10 @@
 
 namespace pipec {
 
+namespace {
+constexpr std::chrono::seconds kRevokeDrainTimeout{10};
+}
+
 const char* run_status_name(RunStatus s) {
   switch (s) {
     case RunStatus::Ok: return "ok";
@@ -59,6 +63,14 @@ void PipelineRunner::dead_letter_decode_errors(const DecodeErrors& errors) {
     dlq_->add(std::string("decode ") + std::string(decode_error_kind_name(e.kind)), e.reason, "", e.raw, e.pos);
 }
 
+void PipelineRunner::release_after_flush(KafkaStreamSource* kafka, EsSinkOperator* es_sink) {
+  // File sinks are durable after their flush; Elasticsearch's documents
+  // (window results among them) once acknowledged.
+  if (es_sink) es_sink->release_after_acks(after_flush_);
+  else kafka->release(after_flush_);
+  after_flush_.clear();
+}
+
 void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   chain_ = build_operator_chain(
       plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes, options_.physical, options_.kernels});
@@ -67,9 +79,18 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   auto* es_sink = dynamic_cast<EsSinkOperator*>(chain_.operators.back().get());
   if (es_sink && options_.sink_sample_size) es_sink->keep_sample(options_.sink_sample_size);
   if (es_sink) es_sink->set_stop_flag(&stop);
-  if (kafka && es_sink)
+  if (kafka && es_sink) {
     es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
                                     [kafka](Ticket t) { kafka->release(t); }});
+    // A push that waits out an outage must not cost the group membership.
+    es_sink->set_wait_hook([kafka] { kafka->keep_alive(); });
+    // A revocation waits (bounded) for the acks of what is in flight, so the
+    // next owner does not re-deliver what was already indexed.
+    kafka->set_revoke_drain([this, es_sink] {
+      es_sink->release_after_acks(after_flush_);
+      es_sink->drain(kRevokeDrainTimeout);
+    });
+  }
   checkpoints_ = make_checkpointer(plan_, options_.reset_state, chain_, ctx_);  // restores state, seeks the source
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();
@@ -110,8 +131,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
       checkpoints_->defer();
     else if (checkpoint)
       holds_.state_checkpointed = checkpoints_->take(chain_, ctx_) && final;
-    kafka->release(after_flush_);
-    after_flush_.clear();
+    release_after_flush(kafka, es_sink);
     kafka->commit(false);
   };
 
@@ -169,9 +189,9 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   if (checkpoints_ && status_ == RunStatus::Interrupted) deliver(true);
   head->finish(ctx_);
   dlq_->close();
-  // finish() flushed and closed the sink: what waited for it is durable.
-  if (kafka) kafka->release(after_flush_);
-  after_flush_.clear();
+  // finish() flushed and closed the sink: what waited for it is durable
+  // (Elasticsearch: what it acknowledged).
+  if (kafka) release_after_flush(kafka, es_sink);
   // The final synchronous commit, after the sink flushed and the dead
   // letters were written.
   if (kafka) kafka->close();
@@ -203,6 +223,9 @@ void PipelineRunner::run(const std::atomic<int>& stop) {
     status_ = RunStatus::Failed;
     error_ = std::string("internal error: ") + e.what();
   }
+  // The sink goes before the source: a revocation in the source's
+  // destructor must not reach it.
+  if (auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get())) kafka->set_revoke_drain(nullptr);
   seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   running_ = false;
 }

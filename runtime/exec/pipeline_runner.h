@@ -18,6 +18,7 @@
 namespace pipec {
 
 class Checkpointer;
+class EsSinkOperator;
 class KafkaStreamSource;
 class PipelineRunner;
 
@@ -78,6 +79,7 @@ class PipelineRunner {
  private:
   void run_batches(const std::atomic<int>& stop);
   void dead_letter_decode_errors(const DecodeErrors& errors);
+  void release_after_flush(KafkaStreamSource* kafka, EsSinkOperator* es_sink);
   // 'dead-letter.topic' (brokers default to the Kafka source's), else the file.
   std::unique_ptr<DeadLetterOutput> dead_letter_output(const KafkaStreamSource* kafka) const;
 

@@ -85,16 +85,41 @@ uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::str
   s.ticket = t;
   s.pos = pos;
   s.raw.assign(raw);
+  s.epoch = epochs_.back().id;
+  ++epochs_.back().in_flight;
   ++in_flight_;
   return i;
 }
 
-void EsSinkOperator::on_ack(es::Ticket t) {
+void EsSinkOperator::reported(es::Ticket t) {
   Slot& s = slots_[t];
   if (hooks_.release) hooks_.release(s.ticket);
   s.raw.clear();
   free_.push_back(t);
   --in_flight_;
+  --epochs_[s.epoch - epochs_.front().id].in_flight;
+  while (epochs_.size() > 1 && epochs_.front().in_flight == 0) {
+    if (hooks_.release)
+      for (Ticket held : epochs_.front().after) hooks_.release(held);
+    epochs_.pop_front();
+  }
+}
+
+void EsSinkOperator::release_after_acks(std::vector<Ticket>& tickets) {
+  if (tickets.empty()) return;
+  Epoch& open = epochs_.back();
+  if (epochs_.size() == 1 && open.in_flight == 0) {
+    if (hooks_.release)
+      for (Ticket t : tickets) hooks_.release(t);
+  } else {
+    open.after.insert(open.after.end(), tickets.begin(), tickets.end());
+    epochs_.push_back(Epoch{open.id + 1});
+  }
+  tickets.clear();
+}
+
+void EsSinkOperator::on_ack(es::Ticket t) {
+  reported(t);
   ++acknowledged_;
 }
 
@@ -103,12 +128,9 @@ void EsSinkOperator::on_dead_letter(es::Ticket t, std::string_view reason) {
   ++ctx_->stats.sink_rejected;
   ++rejected_by_server_;
   if (ctx_->dead_letters) ctx_->dead_letters->add("sink", reason, "", s.raw, s.pos);
-  // Released after the driver flushed the dead-letter file (it commits only
-  // after a flush); the release itself may happen now.
-  if (hooks_.release) hooks_.release(s.ticket);
-  s.raw.clear();
-  free_.push_back(t);
-  --in_flight_;
+  // The letter holds its record until it is durable; the document's own
+  // hold may go now.
+  reported(t);
 }
 
 void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
@@ -150,6 +172,7 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
     if (r == es::SubmitResult::Closed)
       throw RunError::io("sink '" + plan_.sink->name + "': the bulk client is closed");
     report_outage();
+    if (wait_hook_) wait_hook_();
     if (stop_requested()) {
       // Never sent: their source holds stay, so their offsets are not committed.
       unsent_ += tickets_.size();

@@ -18,12 +18,16 @@
 //
 // on_ack -> hooks.release; on_dead_letter -> the dead-letter queue (error =
 // Elasticsearch's reason, the raw record, its position), then release.
+// Holds that wait for documents without a source position of their own
+// (window results: release_after_acks) are given back once every document
+// pushed before them is reported.
 // Documents still unreported at close keep their sources unreleased, so
 // their offsets are not committed and they are read again after a restart.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +60,10 @@ class EsSinkOperator : public Operator {
   // The driver's stop flag (signals): once set, push() stops waiting for room
   // in the client's buffer, so an unreachable cluster cannot hold up a stop.
   void set_stop_flag(const std::atomic<int>* stop) { stop_ = stop; }
+  // Called every slice (250 ms) while push() waits for room in the client's
+  // buffer: the driver keeps its source alive there (Kafka: partitions
+  // paused, consumer polled, or the group evicts it after max.poll.interval.ms).
+  void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
   void open(ExecContext& ctx) override;
   void push(Batch& batch, ExecContext& ctx) override;
   void finish(ExecContext& ctx) override;
@@ -72,6 +80,11 @@ class EsSinkOperator : public Operator {
     if (in_flight_ && client_ && !closed_ && !paused()) client_->flush(timeout);
     return in_flight_ == 0;
   }
+  // Gives `tickets` back (hooks.release) once every document pushed so far
+  // is acknowledged or dead-lettered, e.g. a window's contributors once its
+  // result documents are; never when some of those are not (shutdown
+  // before the ack: their offsets stay uncommitted). Empties `tickets`.
+  void release_after_acks(std::vector<Ticket>& tickets);
   std::string describe() const;
   const es::BulkClient* client() const { return client_.get(); }
   // Documents Elasticsearch acknowledged / rejected (dead-lettered) so far.
@@ -92,8 +105,18 @@ class EsSinkOperator : public Operator {
     Ticket ticket;
     SourcePosition pos;
     std::string raw;
+    uint64_t epoch = 0;
+  };
+  // Documents pushed between two release_after_acks() calls, and the
+  // tickets handed over at the end of that span.
+  struct Epoch {
+    uint64_t id = 0;
+    size_t in_flight = 0;
+    std::vector<Ticket> after;
   };
   uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw);
+  // A document was reported: frees its slot, releases what waited for it.
+  void reported(es::Ticket t);
   void on_ack(es::Ticket t);
   void on_dead_letter(es::Ticket t, std::string_view reason);
   // Logs when the breaker opens (the cluster is unreachable) and closes again.
@@ -114,12 +137,14 @@ class EsSinkOperator : public Operator {
   std::vector<Slot> slots_;
   std::vector<uint64_t> free_;
   size_t in_flight_ = 0;
+  std::deque<Epoch> epochs_{1};  // oldest first; back() is the open one
   uint64_t acknowledged_ = 0;
   uint64_t rejected_by_server_ = 0;
   es::DocumentSample sample_;
   bool closed_ = false;
   std::optional<std::chrono::steady_clock::time_point> outage_since_;
   const std::atomic<int>* stop_ = nullptr;
+  std::function<void()> wait_hook_;
   uint64_t unsent_ = 0;  // documents a stop request left unsubmitted
 };
 

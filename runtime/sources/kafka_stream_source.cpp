@@ -68,6 +68,7 @@ void KafkaStreamSource::open() {
   }
   kafka_ = KafkaSource::open(config_, &error);
   if (!kafka_) throw RunError::io("source '" + config_.source_name + "': " + error);
+  kafka_->set_rebalance_listener(&revoke_hook_);
   descriptors_ = kafka_->descriptors();
 }
 
@@ -75,13 +76,7 @@ bool KafkaStreamSource::next(Batch& batch, DecodeErrors& errors) {
   handed_.clear();
   if (closed_ || finished_) return false;
   if (paused_) {
-    // Backpressure: the partitions are paused, but poll() must go on (group
-    // membership, rebalances, commit results). Anything it still hands out is
-    // tracked and kept for later.
-    size_t had = chunks_.size();
-    if (kafka_->poll(chunks_, kPollMs) == KafkaPollStatus::Failed)
-      throw RunError::io("source '" + config_.source_name + "': " + kafka_->error());
-    count(had);
+    poll_paused(kPollMs);
     return true;
   }
   if (chunk_index_ >= chunks_.size()) {
@@ -113,6 +108,22 @@ bool KafkaStreamSource::next(Batch& batch, DecodeErrors& errors) {
     }
   }
   return true;
+}
+
+void KafkaStreamSource::poll_paused(int timeout_ms) {
+  // Backpressure: the partitions are paused, but poll() must go on (group
+  // membership, rebalances, commit results). Anything it still hands out is
+  // tracked and kept for later.
+  size_t had = chunks_.size();
+  if (kafka_->poll(chunks_, timeout_ms) == KafkaPollStatus::Failed)
+    throw RunError::io("source '" + config_.source_name + "': " + kafka_->error());
+  count(had);
+}
+
+void KafkaStreamSource::keep_alive() {
+  if (closed_ || finished_ || !kafka_) return;
+  set_paused(true);
+  poll_paused(0);
 }
 
 void KafkaStreamSource::count(size_t from) {

@@ -21,9 +21,11 @@
 // scan.stop.timestamp-millis (a bounded backfill) it returns false once every
 // partition is finished. While set_paused(true) (sink backpressure) the
 // partitions are paused and next() keeps polling (group membership) but
-// hands out nothing.
+// hands out nothing; keep_alive() does the same between two next() calls
+// (the sink waits for room inside a push).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +61,15 @@ class KafkaStreamSource : public Source {
 
   void set_paused(bool paused);
   bool paused() const { return paused_; }
+  // Pauses the partitions and polls once without waiting (group membership:
+  // librdkafka evicts a member that does not poll within
+  // max.poll.interval.ms, paused or not); hands nothing out.
+  void keep_alive();
+  // Called when partitions are revoked (not lost), inside next() or
+  // keep_alive(), before their final commit: the driver has its sink report
+  // what is in flight, so what was acknowledged gets committed instead of
+  // re-delivered to the partitions' next owner.
+  void set_revoke_drain(std::function<void()> drain) { revoke_hook_.drain = std::move(drain); }
   // Commits what the tracker allows (async), sync on close().
   bool commit(bool sync);
   // Final synchronous commit, leaves the group. Idempotent.
@@ -72,11 +83,19 @@ class KafkaStreamSource : public Source {
 
  private:
   void count(size_t from);  // records and bytes of chunks_[from..]
+  // One poll of paused partitions: what it still hands out is kept for later.
+  void poll_paused(int timeout_ms);
 
   KafkaSourceConfig config_;
   NdjsonDecoder decoder_;
   std::vector<KafkaMetadataColumn> metadata_;
   std::unique_ptr<KafkaSource> kafka_;
+  struct RevokeHook : KafkaRebalanceListener {
+    std::function<void()> drain;
+    void on_revoking(const std::vector<KafkaTopicPartition>&, bool lost) override {
+      if (!lost && drain) drain();
+    }
+  } revoke_hook_;
   std::vector<SourceDescriptor> descriptors_;
   std::vector<KafkaChunk> chunks_;  // polled, not fully decoded yet (front first)
   size_t chunk_index_ = 0;

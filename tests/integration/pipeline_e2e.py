@@ -277,6 +277,12 @@ class FaultProxy:
         with urllib.request.urlopen(f"{self.url}/_faultproxy/stats", timeout=10) as r:
             return json.loads(r.read())
 
+    def set_schedule(self, schedule):
+        req = urllib.request.Request(f"{self.url}/_faultproxy/schedule", data=json.dumps(schedule).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200, r.read()
+
     def close(self):
         self.proc.terminate()
         try:

@@ -15,45 +15,20 @@ OpenSearch of tools/services/ (no mocks). Every test uses its own alias
 (4) settings: 0 replicas and refresh off while loading, restored after; one
     segment per shard after the force-merge.
 
-PIPEC_OPENSEARCH_PORT as for the scripts; PIPEC_BIN overrides the pipec binary.
+PIPEC_OPENSEARCH_PORT as for the scripts; PIPEC_BIN overrides the pipec binary
+(pipeline_e2e.py; the `es` fixture is conftest.py's).
 """
 
-import glob
 import json
-import os
 import re
-import socket
 import subprocess
 import time
 import uuid
 
 import pytest
-from opensearchpy import OpenSearch, TransportError
+from opensearchpy import TransportError
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-OS_PORT = int(os.environ.get("PIPEC_OPENSEARCH_PORT", "19200"))
-HOSTS = f"http://127.0.0.1:{OS_PORT}"
-
-
-def _pipec():
-    if os.environ.get("PIPEC_BIN"):
-        return os.environ["PIPEC_BIN"]
-    found = [p for p in [os.path.join(REPO, "build", "pipec")] if os.path.exists(p)]
-    found += sorted(glob.glob(os.path.join(REPO, "build*", "pipec")), key=os.path.getmtime, reverse=True)
-    if not found:
-        pytest.fail("pipec is not built: run tools/build.sh", pytrace=False)
-    return found[0]
-
-
-@pytest.fixture(scope="module")
-def es():
-    try:
-        socket.create_connection(("127.0.0.1", OS_PORT), timeout=3).close()
-    except OSError as e:
-        pytest.fail(f"OpenSearch is not running on 127.0.0.1:{OS_PORT} ({e}): `tools/services/up.sh`", pytrace=False)
-    client = OpenSearch(hosts=[{"host": "127.0.0.1", "port": OS_PORT}], timeout=60)
-    client.cluster.health(wait_for_status="yellow", request_timeout=120)
-    return client
+from pipeline_e2e import OS_URL as HOSTS, pipec_bin
 
 
 @pytest.fixture
@@ -103,13 +78,13 @@ AS INSERT INTO es
 
 
 def run(pipe, *extra, timeout=180):
-    p = subprocess.run([_pipec(), "run", str(pipe), "--batch", "--no-progress", *extra], capture_output=True,
+    p = subprocess.run([pipec_bin(), "run", str(pipe), "--batch", "--no-progress", *extra], capture_output=True,
                        text=True, timeout=timeout)
     return p.returncode, p.stderr
 
 
 def alias_cmd(*args, timeout=60):
-    p = subprocess.run([_pipec(), "alias", *args], capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([pipec_bin(), "alias", *args], capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -275,7 +250,7 @@ def test_settings_during_and_after_the_load(es, alias, tmp_path):
     write_events(data, many)
     pipe = write_pipe(tmp_path, alias, data, ", 'index.replicas' = '1', 'index.refresh-interval' = '5s', "
                                              "'index.shards' = '2'")
-    proc = subprocess.Popen([_pipec(), "run", str(pipe), "--batch", "--no-progress"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([pipec_bin(), "run", str(pipe), "--batch", "--no-progress"], stderr=subprocess.PIPE, text=True)
     during = None
     deadline = time.time() + 120
     while proc.poll() is None and time.time() < deadline:
@@ -314,7 +289,7 @@ def test_settings_during_and_after_the_load(es, alias, tmp_path):
 def test_check_validates_the_batch_options(tmp_path):
     pipe = write_pipe(tmp_path, "x", tmp_path / "none.ndjson",
                       ", 'batch.min-pass-rat' = '0.9', 'batch.keep-versions' = 'two', 'batch.min-pass-rate.a' = '2'")
-    p = subprocess.run([_pipec(), "check", "--no-color", str(pipe)], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([pipec_bin(), "check", "--no-color", str(pipe)], capture_output=True, text=True, timeout=60)
     out = p.stdout + p.stderr
     assert p.returncode == 1, out
     assert "did you mean 'batch.min-pass-rate'?" in out, out
