@@ -5,10 +5,11 @@
 //
 // For each row i < rows whose row_status[i] is 0 (live), the kernel runs its
 // operators in order:
-//   Constraint: per constraint slot c, a FALSE result counts counters[c] and,
-//               by action: WARN continues; DROP ROW sets row_status 1;
-//               DEAD LETTER sets 2; FAIL PIPELINE sets 2 and records the row
-//               in fail_row (first one only). row_reason[i] = c.
+//   Constraint: per constraint slot c, the row counts in checked[c]; a FALSE
+//               result counts violations[c] and, by action: WARN continues;
+//               DROP ROW sets row_status 1; DEAD LETTER sets 2; FAIL
+//               PIPELINE sets 2 and records the row in fail_row (first one
+//               only). row_reason[i] = c.
 //   Filter:     a predicate that is not TRUE sets row_status 1 and
 //               row_reason[i] = kFilteredByPredicate.
 //   Project:    writes outputs[k] (values + validity bit) for the row.
@@ -40,7 +41,8 @@ struct PipecKernelArgs {
   PipecKernelColumn* outputs;  // == inputs' columns when the kernel has no Project
   uint8_t* row_status;
   uint16_t* row_reason;
-  uint64_t* counters;          // one per constraint slot
+  uint64_t* violations;        // one per constraint slot
+  uint64_t* checked;           // one per constraint slot: rows it evaluated
   pipec::FunctionContext* ctx;
   int64_t fail_row;            // -1 until a FAIL PIPELINE constraint fires
 };

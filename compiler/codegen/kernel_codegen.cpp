@@ -57,7 +57,7 @@ class KernelBuilder {
     f64_ = llvm::Type::getDoubleTy(ctx);
     string_ = llvm::StructType::create(ctx, {ptr_, i32_}, "StringRef");
     column_ = llvm::StructType::create(ctx, {ptr_, ptr_}, "PipecKernelColumn");
-    args_ = llvm::StructType::create(ctx, {i32_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_}, "PipecKernelArgs");
+    args_ = llvm::StructType::create(ctx, {i32_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_}, "PipecKernelArgs");
   }
 
   void build() {
@@ -77,8 +77,15 @@ class KernelBuilder {
     Value* outputs = b_.CreateLoad(ptr_, field(3), "outputs");
     status_ = b_.CreateLoad(ptr_, field(4), "row_status");
     reason_ = b_.CreateLoad(ptr_, field(5), "row_reason");
-    counters_ = b_.CreateLoad(ptr_, field(6), "counters");
-    fn_ctx_ = b_.CreateLoad(ptr_, field(7), "ctx");
+    violations_ = b_.CreateLoad(ptr_, field(6), "violations");
+    Value* checked = b_.CreateLoad(ptr_, field(7), "checked");
+    fn_ctx_ = b_.CreateLoad(ptr_, field(8), "ctx");
+    // Rows checked per slot are counted in locals (registers after mem2reg),
+    // added to checked[] once at the end: no memory update per row.
+    for (size_t c = 0; c < spec_.constraints.size(); ++c) {
+      checked_.push_back(b_.CreateAlloca(i64_, nullptr, "checked." + spec_.constraints[c].constraint->name));
+      b_.CreateStore(b_.getInt64(0), checked_.back());
+    }
     for (size_t k = 0; k < spec_.inputs.size(); ++k) in_cols_.push_back(column_pointers(inputs, k, "in"));
     if (spec_.projects)
       for (size_t k = 0; k < spec_.outputs.size(); ++k) out_cols_.push_back(column_pointers(outputs, k, "out"));
@@ -117,6 +124,10 @@ class KernelBuilder {
     b_.CreateBr(loop);
 
     b_.SetInsertPoint(exit);
+    for (size_t c = 0; c < checked_.size(); ++c) {
+      Value* total = b_.CreateGEP(i64_, checked, b_.getInt64(c));
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, total), b_.CreateLoad(i64_, checked_[c])), total);
+    }
     b_.CreateRetVoid();
   }
 
@@ -208,13 +219,14 @@ class KernelBuilder {
   }
 
   void emit_constraint(const ConstraintInfo& c, int slot) {
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, checked_[slot]), b_.getInt64(1)), checked_[slot]);
     Val r = gen(*c.expr);
     Value* violated = b_.CreateAnd(r.valid, b_.CreateNot(r.v), "violated." + c.name);
     auto* on_violation = llvm::BasicBlock::Create(ctx_, "violation." + c.name, fn_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "checked." + c.name, fn_);
     b_.CreateCondBr(violated, on_violation, cont);
     b_.SetInsertPoint(on_violation);
-    Value* cp = b_.CreateGEP(i64_, counters_, b_.getInt64(slot));
+    Value* cp = b_.CreateGEP(i64_, violations_, b_.getInt64(slot));
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, cp), b_.getInt64(1)), cp);
     if (c.action == ViolationAction::Warn) {
       b_.CreateBr(cont);
@@ -223,7 +235,7 @@ class KernelBuilder {
       b_.CreateStore(b_.getInt8(status), b_.CreateGEP(i8_, status_, row_));
       b_.CreateStore(b_.getInt16(static_cast<uint16_t>(slot)), b_.CreateGEP(i16_, reason_, row_));
       if (c.action == ViolationAction::FailPipeline) {
-        Value* fp = field(8);
+        Value* fp = field(9);
         Value* prev = b_.CreateLoad(i64_, fp);
         b_.CreateStore(b_.CreateSelect(b_.CreateICmpSLT(prev, b_.getInt64(0)), row_, prev), fp);
       }
@@ -521,7 +533,8 @@ class KernelBuilder {
   llvm::Function* fn_ = nullptr;
   llvm::BasicBlock* latch_ = nullptr;
   llvm::PHINode* row_ = nullptr;
-  Value *args_ptr_ = nullptr, *status_ = nullptr, *reason_ = nullptr, *counters_ = nullptr, *fn_ctx_ = nullptr;
+  Value *args_ptr_ = nullptr, *status_ = nullptr, *reason_ = nullptr, *violations_ = nullptr, *fn_ctx_ = nullptr;
+  std::vector<llvm::AllocaInst*> checked_;  // per constraint slot, this call's rows
   std::vector<ColumnPtrs> in_cols_, out_cols_;
   std::vector<std::optional<Val>> row_values_;
   bool projected_ = false;

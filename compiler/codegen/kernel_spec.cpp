@@ -20,8 +20,9 @@ KernelSpec describe_kernel(const PhysicalStage& stage, const std::string& functi
 
 std::string kernel_fingerprint(const KernelSpec& spec) {
   // The version names the code generator too: a cached object of an older
-  // generator must not be loaded (2: inline string equality).
-  std::string s = "kernel-abi-2|" + spec.function_name + "|in:";
+  // generator must not be loaded (2: inline string equality; 3: rows checked
+  // per constraint slot in the ABI).
+  std::string s = "kernel-abi-3|" + spec.function_name + "|in:";
   for (const auto& c : spec.inputs) s += c.type->to_string() + (c.nullable ? "?" : "!") + ",";
   for (const auto* op : spec.operators) {
     s += std::string("|") + operator_name(op->type) + ":";

@@ -55,9 +55,10 @@ void run_reference_kernel(const KernelSpec& spec, PipecKernelArgs* args) {
           for (const auto& c : op->as<LogicalConstraint>().constraints) {
             int this_slot = slot++;
             if (!live) continue;
+            ++args->checked[this_slot];
             Value r = evaluate(*c.expr, row, ctx);
             if (r.is_null || r.b) continue;  // NULL passes (SQL CHECK)
-            ++args->counters[this_slot];
+            ++args->violations[this_slot];
             if (c.action == ViolationAction::Warn) continue;
             args->row_status[i] = c.action == ViolationAction::DropRow ? 1 : 2;
             args->row_reason[i] = static_cast<uint16_t>(this_slot);

@@ -93,6 +93,16 @@ ValidationCheck check_pass_rate(const ConstraintRate& r) {
   return out;
 }
 
+std::vector<ConstraintRate> pass_rates(const std::deque<ConstraintStats>& constraints, const es::EsConfig& config) {
+  std::vector<ConstraintRate> out;
+  for (const auto& c : constraints) {
+    auto it = config.batch_min_pass_rate_by_constraint.find(c.name);
+    double min_rate = it != config.batch_min_pass_rate_by_constraint.end() ? it->second : config.batch_min_pass_rate;
+    out.push_back({c.owner, c.name, c.violations, c.checked, min_rate});
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- orchestration
 
 struct BatchLoad::Target {
@@ -226,8 +236,6 @@ void BatchLoad::finish_one(Target& t, const std::vector<const PipelineRunner*>& 
     if (r->status() != RunStatus::Ok)
       failures.push_back(fmt::format("pipeline '{}' {}{}", r->plan().name, run_status_name(r->status()),
                                      r->error().empty() ? "" : ": " + r->error()));
-    uint64_t decode_errors = 0;
-    for (uint64_t n : s.decode_errors) decode_errors += n;
     counts.events_in += s.records_in.load();
     counts.filtered += s.filtered;
     counts.deduplicated += s.deduplicated;
@@ -236,33 +244,17 @@ void BatchLoad::finish_one(Target& t, const std::vector<const PipelineRunner*>& 
     counts.sent += s.documents_out.load();
     counts.aggregating |= r->plan().def && r->plan().def->grouped();
     const auto* sink = dynamic_cast<const EsSinkOperator*>(r->sink());
-    uint64_t encode_errors = s.sink_rejected;
     if (sink) {
       counts.acknowledged += sink->acknowledged();
       counts.rejected += sink->rejected_by_server();
       counts.unacknowledged += sink->in_flight();
-      encode_errors -= std::min(encode_errors, sink->rejected_by_server());
       const auto& docs = sink->sample().documents();
       sample.insert(sample.end(), docs.begin(), docs.end());
     }
-    // Rows that reached the pipeline's own constraints: what went on to the
-    // sink plus what those constraints removed.
-    uint64_t pipeline_rows = s.documents_out.load() + encode_errors;
-    for (const auto& c : s.constraints) {
+    for (const auto& c : s.constraints)
       if (c.action == ViolationAction::DropRow) counts.dropped += c.violations;
-      if (c.owner == r->plan().name && c.action != ViolationAction::Warn) pipeline_rows += c.violations;
-    }
-    for (const auto& c : s.constraints) {
-      ConstraintRate rate;
-      rate.owner = c.owner;
-      rate.name = c.name;
-      rate.violations = c.violations;
-      // Source constraints see every decoded record.
-      rate.checked = c.owner == r->plan().name ? pipeline_rows : s.records_in.load() - decode_errors;
-      auto it = t.config.batch_min_pass_rate_by_constraint.find(c.name);
-      rate.min_rate = it != t.config.batch_min_pass_rate_by_constraint.end() ? it->second : t.config.batch_min_pass_rate;
-      rates.push_back(rate);
-    }
+    std::vector<ConstraintRate> run_rates = pass_rates(s.constraints, t.config);
+    rates.insert(rates.end(), run_rates.begin(), run_rates.end());
   }
   if (stopped) failures.push_back("the run was interrupted");
   t.report += fmt::format("  {:<12} {:>8}  {} documents sent, {} acknowledged\n", "load", show_ms(load_seconds * 1000),

@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,7 +54,7 @@ struct ConstraintRate {
   std::string owner;  // source or pipeline
   std::string name;
   uint64_t violations = 0;
-  uint64_t checked = 0;  // rows the constraint saw
+  uint64_t checked = 0;  // rows the constraint evaluated (ConstraintStats::checked)
   double min_rate = 0;
   double rate() const { return checked ? 1.0 - static_cast<double>(violations) / static_cast<double>(checked) : 1.0; }
 };
@@ -70,6 +71,8 @@ struct ValidationCheck {
 // acknowledged document).
 std::vector<ValidationCheck> check_counts(const LoadCounts& counts);
 ValidationCheck check_pass_rate(const ConstraintRate& rate);
+// One run's constraints with the minimum rate the sink's options set for each.
+std::vector<ConstraintRate> pass_rates(const std::deque<ConstraintStats>& constraints, const es::EsConfig& config);
 
 // ---- the orchestration
 

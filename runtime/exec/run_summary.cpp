@@ -56,6 +56,10 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
   if (s.deduplicated) t += fmt::format(", {} duplicates dropped", group_digits(s.deduplicated));
   if (s.join_misses) t += fmt::format(", {} without a join match", group_digits(s.join_misses));
   t += "\n";
+  if (!s.time_range.empty())
+    t += fmt::format("  time range: {}{}\n", s.time_range,
+                     s.outside_time_range ? fmt::format("; {} rows outside it skipped", group_digits(s.outside_time_range))
+                                          : "");
   t += fmt::format("  input: {} read, {} events/s, {}/s\n", human_bytes(static_cast<double>(bytes)),
                    group_digits(static_cast<uint64_t>(rate(static_cast<double>(in), r.seconds()))),
                    human_bytes(rate(static_cast<double>(bytes), r.seconds())));
@@ -64,7 +68,8 @@ std::string summary_text(const PipelineRunner& r, const RunInfo& info) {
                      human_bytes(static_cast<double>(s.bytes_written)));
   for (const auto& c : s.constraints) {
     t += fmt::format("  constraint {} ({}, ON VIOLATION {}): ", c.name, c.owner, action_name(c.action));
-    t += c.violations ? fmt::format("{} {}\n", group_digits(c.violations), outcome_verb(c.action)) : "0 violations\n";
+    t += c.violations ? fmt::format("{} {}", group_digits(c.violations), outcome_verb(c.action)) : "0 violations";
+    t += fmt::format(" ({} checked)\n", group_digits(c.checked));
   }
   uint64_t decode_total = 0;
   std::string kinds;
@@ -110,6 +115,10 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
     w.field("deduplicated", s.deduplicated);
     w.field("join_misses", s.join_misses);
     w.field("sink_rejected", s.sink_rejected);
+    if (!s.time_range.empty()) {
+      w.field("time_range", s.time_range);
+      w.field("outside_time_range", s.outside_time_range);
+    }
     w.field("bytes_read", s.bytes_read.load());
     w.key("constraints").begin_array();
     for (const auto& c : s.constraints) {
@@ -118,6 +127,7 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
       w.field("owner", c.owner);
       w.field("action", action_name(c.action));
       w.field("violations", c.violations);
+      w.field("checked", c.checked);
       w.end_object();
     }
     w.end_array();

@@ -44,10 +44,15 @@ void add_core(MetricSet& m, const PipelineRunner& r, const Labels& p) {
             static_cast<double>(s.deduplicated));
   m.counter("pipec_events_dropped_total", dropped_help, with(p, {{"reason", "join_miss"}}),
             static_cast<double>(s.join_misses));
-  for (const auto& c : s.constraints)
-    m.counter("pipec_constraint_violations_total", "Rows that violated a constraint, by constraint and action",
-              with(p, {{"owner", c.owner}, {"constraint", c.name}, {"action", action_name(c.action)}}),
+  for (const auto& c : s.constraints) {
+    Labels labels = with(p, {{"owner", c.owner}, {"constraint", c.name}, {"action", action_name(c.action)}});
+    m.counter("pipec_constraint_violations_total", "Rows that violated a constraint, by constraint and action", labels,
               static_cast<double>(c.violations));
+    m.counter("pipec_constraint_checked_total",
+              "Rows a constraint evaluated (rows an earlier constraint or filter removed are not), by constraint and "
+              "action",
+              labels, static_cast<double>(c.checked));
+  }
   for (size_t k = 0; k < kDecodeErrorKinds; ++k)
     m.counter("pipec_decode_errors_total", "Records that could not be decoded, by kind (all dead-lettered)",
               with(p, {{"kind", std::string(decode_error_kind_name(static_cast<DecodeErrorKind>(k)))}}),

@@ -27,7 +27,7 @@ ConstraintOperator::ConstraintOperator(const LogicalConstraint& plan, std::vecto
 void ConstraintOperator::open(ExecContext& ctx) {
   stats_.clear();
   for (size_t i = 0; i < constraints_.size(); ++i) {
-    ctx.stats.constraints.push_back({owner_, constraints_[i].name, sql_[i], constraints_[i].action, 0});
+    ctx.stats.constraints.push_back({owner_, constraints_[i].name, sql_[i], constraints_[i].action});
     stats_.push_back(&ctx.stats.constraints.back());
   }
 }
@@ -40,6 +40,7 @@ void ConstraintOperator::push(Batch& batch, ExecContext& ctx) {
     if (batch.row_status[i] != static_cast<uint8_t>(RowStatus::Live)) continue;
     eval_.load(batch, i);
     for (size_t c = 0; c < constraints_.size(); ++c) {
+      ++stats_[c]->checked;
       Value v = eval_.eval(c, ctx.functions);
       if (v.is_null || v.b) continue;
       ++stats_[c]->violations;

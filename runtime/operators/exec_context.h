@@ -22,13 +22,15 @@
 
 namespace pipec {
 
-// Violations of one constraint, counted whatever its action.
+// Violations of one constraint, counted whatever its action, out of the rows
+// it evaluated (rows an earlier constraint or filter removed do not reach it).
 struct ConstraintStats {
   std::string owner;  // source or pipeline that declares it
   std::string name;
   std::string sql;    // the expression as written (before optimization)
   ViolationAction action = ViolationAction::Warn;
   uint64_t violations = 0;
+  uint64_t checked = 0;
 };
 
 // Counters of one pipeline run. The atomics are read by the progress thread
@@ -43,6 +45,8 @@ struct PipelineStats {
   uint64_t deduplicated = 0;               // rows dropped as duplicates
   uint64_t join_misses = 0;                // INNER JOIN rows without a table match
   uint64_t sink_rejected = 0;              // rows the sink could not encode (dead-lettered)
+  uint64_t outside_time_range = 0;         // file rows outside pipec run --from/--to, skipped
+  std::string time_range;                  // --from/--to: the range and how it is read, else empty
   std::array<uint64_t, kDecodeErrorKinds> decode_errors{};
   std::deque<ConstraintStats> constraints;  // stable addresses; declaration order
   std::vector<std::string> warnings;        // e.g. unreadable lookup-table rows

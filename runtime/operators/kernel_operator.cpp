@@ -22,16 +22,18 @@ void KernelOperator::open(ExecContext& ctx) {
   stats_.clear();
   for (const auto& slot : kernel_.spec.constraints) {
     ctx.stats.constraints.push_back(
-        {slot.owner, slot.constraint->name, sql_[stats_.size()], slot.constraint->action, 0});
+        {slot.owner, slot.constraint->name, sql_[stats_.size()], slot.constraint->action});
     stats_.push_back(&ctx.stats.constraints.back());
   }
-  counters_.assign(std::max<size_t>(1, stats_.size()), 0);
+  violations_.assign(std::max<size_t>(1, stats_.size()), 0);
+  checked_.assign(violations_.size(), 0);
 }
 
 void KernelOperator::push(Batch& batch, ExecContext& ctx) {
   if (stats_.size() != kernel_.spec.constraints.size()) open(ctx);
   status_before_.assign(batch.row_status.begin(), batch.row_status.begin() + batch.size);
-  std::fill(counters_.begin(), counters_.end(), 0);
+  std::fill(violations_.begin(), violations_.end(), 0);
+  std::fill(checked_.begin(), checked_.end(), 0);
 
   inputs_.clear();
   for (auto& c : batch.columns) inputs_.push_back({c.raw_data(), c.validity()});
@@ -47,7 +49,8 @@ void KernelOperator::push(Batch& batch, ExecContext& ctx) {
   // input outlives this push, which is as long as the output is used.
   ctx.functions.arena = &out->arena;
   PipecKernelArgs args{batch.size, 0, inputs_.data(), out_ ? outputs_.data() : inputs_.data(),
-                       batch.row_status.data(), batch.row_reason.data(), counters_.data(), &ctx.functions, -1};
+                       batch.row_status.data(), batch.row_reason.data(), violations_.data(), checked_.data(),
+                       &ctx.functions, -1};
   kernel_.run(&args);
   if (args.fail_row >= 0) {
     // FAIL PIPELINE: the run ends at the failing record, so rows after it are
@@ -55,13 +58,17 @@ void KernelOperator::push(Batch& batch, ExecContext& ctx) {
     // so counters and marks cover exactly those rows (as the reference
     // operators do); the kernel is deterministic, the failure recurs.
     std::copy(status_before_.begin(), status_before_.end(), batch.row_status.begin());
-    std::fill(counters_.begin(), counters_.end(), 0);
+    std::fill(violations_.begin(), violations_.end(), 0);
+    std::fill(checked_.begin(), checked_.end(), 0);
     args.rows = static_cast<uint32_t>(args.fail_row) + 1;
     args.fail_row = -1;
     kernel_.run(&args);
   }
 
-  for (size_t c = 0; c < stats_.size(); ++c) stats_[c]->violations += counters_[c];
+  for (size_t c = 0; c < stats_.size(); ++c) {
+    stats_[c]->violations += violations_[c];
+    stats_[c]->checked += checked_[c];
+  }
   uint32_t last = args.fail_row >= 0 ? static_cast<uint32_t>(args.fail_row) + 1 : batch.size;
   for (uint32_t i = 0; i < last; ++i) {
     if (status_before_[i] != static_cast<uint8_t>(RowStatus::Live)) continue;

@@ -27,7 +27,7 @@ class KernelOperator : public Operator {
   const CompiledKernel& kernel_;
   std::unique_ptr<Batch> out_;            // projected rows (kernels with a Project)
   std::vector<uint8_t> status_before_;
-  std::vector<uint64_t> counters_;
+  std::vector<uint64_t> violations_, checked_;  // per constraint slot, this batch
   std::vector<ConstraintStats*> stats_;   // per constraint slot
   std::vector<std::string> sql_;          // per constraint slot, as declared
   std::vector<std::string> errors_;       // "constraint 'x' violated: sql"

@@ -171,6 +171,8 @@ def test_metrics_while_streaming(names, es, tmp_path):
     for c in s["constraints"]:
         assert value(samples, "pipec_constraint_violations_total", owner=c["owner"], constraint=c["name"],
                      action=c["action"], **pl) == c["violations"]
+        assert value(samples, "pipec_constraint_checked_total", owner=c["owner"], constraint=c["name"],
+                     action=c["action"], **pl) == c["checked"]
 
 
 class Receiver:

@@ -116,6 +116,29 @@ TEST_CASE("batch: pass rates against their minimum") {
   CHECK(check_pass_rate(ConstraintRate{"o", "never_checked", 0, 0, 1.0}).ok);
 }
 
+TEST_CASE("batch: pass rates use the rows each constraint evaluated, with per-constraint minimums") {
+  // 7 records: a DEAD LETTER constraint removes 2 of them, so the DROP ROW
+  // constraint after it evaluates 5 rows, 1 of which violates: 80% pass.
+  // Rows an earlier constraint removed are not counted as passing (1 of 7,
+  // 85.71%, would pass a 0.85 minimum).
+  std::deque<ConstraintStats> stats;
+  stats.push_back({"p", "b_positive", "b > 0", ViolationAction::DeadLetter, 2, 7});
+  stats.push_back({"p", "b_small", "b < 100", ViolationAction::DropRow, 1, 5});
+  EsConfig config;
+  config.batch_min_pass_rate = 0.5;
+  config.batch_min_pass_rate_by_constraint["b_small"] = 0.85;
+  std::vector<ConstraintRate> rates = pass_rates(stats, config);
+  REQUIRE(rates.size() == 2);
+  CHECK(rates[0].checked == 7);
+  CHECK(rates[0].min_rate == 0.5);
+  CHECK(check_pass_rate(rates[0]).ok);
+  CHECK(rates[1].checked == 5);
+  CHECK(rates[1].rate() == doctest::Approx(0.8));
+  ValidationCheck small = check_pass_rate(rates[1]);
+  CHECK_FALSE(small.ok);
+  CHECK(small.detail == "b_small (p): 80.00% pass (1 of 5 violate), minimum 85.00%");
+}
+
 TEST_CASE("batch: the sample is uniform over the whole load and keeps what was sent") {
   auto doc = [](int i) {
     return "{\"index\":{\"_index\":\"x\",\"_id\":\"id" + std::to_string(i) + "\"}}\n{\"n\":" + std::to_string(i) + "}\n";

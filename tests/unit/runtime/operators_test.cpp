@@ -91,6 +91,12 @@ TEST_CASE("constraints: WARN counts, DROP ROW filters, DEAD LETTER rejects with 
   CHECK(s[1].violations == 2);  // rows 3 and 6
   CHECK(s[2].violations == 1);  // row 6 stopped at DROP ROW before reaching dl_name
   CHECK(s[3].violations == 0);
+  // Each constraint counts the rows it evaluated: rows 3 and 6 never reach
+  // dl_name, row 4 never reaches fail_huge.
+  CHECK(s[0].checked == 6);
+  CHECK(s[1].checked == 6);
+  CHECK(s[2].checked == 4);
+  CHECK(s[3].checked == 3);
   CHECK_FALSE(t.ctx.failed());
   CHECK(t.dlq.total() == 1);
   CHECK(t.dlq.counts().at("constraint dl_name") == 1);
@@ -121,6 +127,7 @@ TEST_CASE("constraints: FAIL PIPELINE dead-letters the row, keeps rows before it
         "constraint 'fail_huge' (ON VIOLATION FAIL PIPELINE) of ev violated by the record at in.ndjson:2: "
         "amount < 1000.0");
   CHECK(t.ctx.stats.constraints[3].violations == 1);
+  CHECK(t.ctx.stats.constraints[3].checked == 2);  // rows 3 and 4 are not processed
   CHECK(t.dlq.counts().at("constraint fail_huge") == 1);
 }
 
