@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "runtime/common/timestamp.h"
 #include "runtime/delivery/kafka_dead_letters.h"
 #include "runtime/exec/run_error.h"
 #include "runtime/operators/sink.h"
@@ -14,7 +17,12 @@ namespace pipec {
 
 namespace {
 constexpr std::chrono::seconds kRevokeDrainTimeout{10};
+
+std::string iso8601(int64_t millis) {
+  char text[kMaxIso8601Length];
+  return std::string(text, format_iso8601_millis(millis, text));
 }
+}  // namespace
 
 const char* run_status_name(RunStatus s) {
   switch (s) {
@@ -71,6 +79,36 @@ void PipelineRunner::release_after_flush(KafkaStreamSource* kafka, EsSinkOperato
   after_flush_.clear();
 }
 
+void PipelineRunner::apply_time_range(KafkaStreamSource* kafka) {
+  const auto& range = *options_.time_range;
+  std::string span = fmt::format("[{}, {})", iso8601(range.from_ms), iso8601(range.to_ms));
+  if (kafka) {
+    std::string live = kafka->config().group_id;
+    const std::string& group = kafka->backfill(range.from_ms, range.to_ms, range.keep_group);
+    ctx_.stats.time_range = group == live ? fmt::format("{}, consumer group '{}'", span, group)
+                                          : fmt::format("{}, consumer group '{}' (the live group '{}' is untouched)",
+                                                        span, group, live);
+    return;
+  }
+  if (chain_.event_time_column < 0)
+    throw RunError::failed("--from/--to select file rows by their event time, but source '" +
+                           (plan_.def && plan_.def->source ? plan_.def->source->name : std::string("?")) +
+                           "' declares none (add WATERMARK FOR <column> AS ...)");
+  ctx_.stats.time_range = span + " by event time";
+}
+
+void PipelineRunner::skip_outside_time_range(Batch& batch) {
+  const auto& range = *options_.time_range;
+  const Vector& ts = batch.columns[chain_.event_time_column];
+  for (uint32_t i = 0; i < batch.size; ++i) {
+    if (batch.row_status[i] != static_cast<uint8_t>(RowStatus::Live)) continue;
+    int64_t t = ts.data<int64_t>()[i];
+    if (ts.is_valid(i) && t >= range.from_ms && t < range.to_ms) continue;
+    batch.row_status[i] = static_cast<uint8_t>(RowStatus::Filtered);
+    ++ctx_.stats.outside_time_range;
+  }
+}
+
 void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   chain_ = build_operator_chain(
       plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes, options_.physical, options_.kernels});
@@ -91,6 +129,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
       es_sink->drain(kRevokeDrainTimeout);
     });
   }
+  if (options_.time_range) apply_time_range(kafka);
   checkpoints_ = make_checkpointer(plan_, options_.reset_state, chain_, ctx_);  // restores state, seeks the source
   chain_.source->open();
   ctx_.sources = chain_.source->descriptors();
@@ -155,6 +194,7 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     ctx_.stats.bytes_read.store(chain_.source->bytes_read(), std::memory_order_relaxed);
     dead_letter_decode_errors(errors);
     if (checkpoints_) checkpoints_->observe(batch, errors, ctx_);
+    if (options_.time_range && !kafka) skip_outside_time_range(batch);
     if (batch.size > 0) {
       head->push(batch, ctx_);
       if (chain_.event_time_column >= 0) {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "compiler/plan/logical_plan.h"
@@ -42,6 +43,15 @@ struct PipelineRunOptions {
   std::function<void(const PipelineRunner&)> on_progress;
   // pipec run --reset-state: existing checkpoints are ignored (runtime/state).
   bool reset_state = false;
+  // pipec run --from/--to: only events of [from_ms, to_ms). Kafka starts at
+  // the first record timestamped >= from_ms and stops at to_ms, in a group of
+  // its own unless `keep_group`; file rows are selected by their event time
+  // (the source's WATERMARK column), the others counted as skipped.
+  struct TimeRange {
+    int64_t from_ms = 0, to_ms = 0;
+    bool keep_group = false;  // the user named the group for this run
+  };
+  std::optional<TimeRange> time_range;
 };
 
 enum class RunStatus { Ok, Failed, IoError, Interrupted };
@@ -80,6 +90,11 @@ class PipelineRunner {
   void run_batches(const std::atomic<int>& stop);
   void dead_letter_decode_errors(const DecodeErrors& errors);
   void release_after_flush(KafkaStreamSource* kafka, EsSinkOperator* es_sink);
+  // --from/--to: sets the Kafka source's range and group, or checks that the
+  // file source has an event time; describes the run in the summary.
+  void apply_time_range(KafkaStreamSource* kafka);
+  // File sources: rows outside the range become Filtered, counted.
+  void skip_outside_time_range(Batch& batch);
   // 'dead-letter.topic' (brokers default to the Kafka source's), else the file.
   std::unique_ptr<DeadLetterOutput> dead_letter_output(const KafkaStreamSource* kafka) const;
 

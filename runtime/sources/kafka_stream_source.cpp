@@ -126,6 +126,14 @@ void KafkaStreamSource::keep_alive() {
   poll_paused(0);
 }
 
+const std::string& KafkaStreamSource::backfill(int64_t from_ms, int64_t to_ms, bool keep_group) {
+  config_.startup = KafkaStartupMode::Timestamp;
+  config_.startup_timestamp_ms = from_ms;
+  config_.stop_timestamp_ms = to_ms;
+  if (!keep_group) config_.group_id += fmt::format(".backfill.{}-{}", from_ms, to_ms);
+  return config_.group_id;
+}
+
 void KafkaStreamSource::count(size_t from) {
   for (size_t i = from; i < chunks_.size(); ++i) {
     records_ += chunks_[i].size();

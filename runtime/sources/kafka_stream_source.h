@@ -78,6 +78,11 @@ class KafkaStreamSource : public Source {
   KafkaSource* kafka() { return kafka_.get(); }
   const KafkaSource* kafka() const { return kafka_.get(); }
   const KafkaSourceConfig& config() const { return config_; }
+  // Before open(): a bounded replay of the records timestamped in [from_ms,
+  // to_ms) (scan.startup/stop.timestamp-millis), in the consumer group
+  // "<group>.backfill.<from_ms>-<to_ms>" unless `keep_group`, so the live
+  // group's offsets are never touched. Returns the group it reads in.
+  const std::string& backfill(int64_t from_ms, int64_t to_ms, bool keep_group);
   // Before open(): where partitions start instead of the committed offsets.
   void start_at(std::vector<KafkaStartOffset> offsets) { config_.start_offsets = std::move(offsets); }
 

@@ -66,12 +66,13 @@ usage:
   pipec explain FILE [--logical|--physical] [--format text|json|dot] [--disable-pass NAME]...
   pipec explain FILE --ir | --ir-unoptimized
   pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
-            [--summary-json PATH] [--no-progress] [--batch] [--reset-state]
+            [--summary-json PATH] [--no-progress] [--batch] [--reset-state] [--from TIME --to TIME]
   pipec alias list|rollback ALIAS --hosts URL [--username U --password-env VAR | --api-key-env VAR]
             [--ca-file PEM] [--to INDEX]
   pipec functions [--format text|json]
   pipec --version
 
+`pipec run --help` describes the options of run.
 exit codes: 0 clean, 1 findings or a failed run, 2 usage or I/O error
 )";
 }
