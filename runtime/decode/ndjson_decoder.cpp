@@ -235,7 +235,9 @@ class NdjsonDecoder::Impl {
                     int64_t* out);
   bool read_string(od::value& v, std::string_view tok, StringRef* out);
   bool read_key(od::field& f, std::string_view* key);
-  bool validate(od::value& v, std::string_view tok, uint32_t depth);
+  // `JsonValue`: od::value, or od::document for a top-level value.
+  template <typename JsonValue> bool validate(JsonValue& v, std::string_view tok, uint32_t depth);
+  bool fail_not_an_object(const char* start);
   bool capture_raw(od::value& v, std::string_view tok, uint32_t depth, StringRef* out);
   const char* location_after_value(const char* start);
 
@@ -443,22 +445,7 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
   ++epoch_;
   deferred_ = false;
 
-  char c0 = rec_[first];
-  if (c0 != '{') {
-    std::string_view kind;
-    switch (c0) {
-      case '[': kind = "array"; break;
-      case '"': kind = "string"; break;
-      case 't':
-      case 'f': kind = "boolean"; break;
-      case 'n': kind = "null"; break;
-      default:
-        if (c0 == '-' || is_digit(c0)) kind = "number";
-        else return fail_malformed(rec_ + first, "unexpected " + describe_char(rec_ + first, rec_ + rec_size_));
-    }
-    return fail(DecodeErrorKind::NotAnObject,
-                fmt::format("expected a JSON object at the top level, got {}", kind));
-  }
+  if (rec_[first] != '{') return fail_not_an_object(rec_ + first);
   od::object obj;
   if (auto err = doc_.get_object().get(obj); err) {
     // At the root simdjson checks that the record closes the object it opens.
@@ -651,7 +638,38 @@ bool NdjsonDecoder::Impl::read_string(od::value& v, std::string_view tok, String
   return true;
 }
 
-bool NdjsonDecoder::Impl::validate(od::value& v, std::string_view tok, uint32_t depth) {
+// A record is only "not an object" when it is valid JSON of another type:
+// `not json`, `tru`, `[1,` or `"x" y` are malformed.
+bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
+  std::string_view tok;
+  if (auto err = doc_.raw_json_token().get(tok); err) return fail_json(err, start);
+  const char* end;
+  if (*start == '[') {
+    od::value array;  // simdjson walks a top-level container only as a value
+    if (auto err = doc_.get_value().get(array); err) return fail_json(err, start);
+    if (!validate(array, tok, 1)) return false;
+    end = location_after_value(start);
+  } else {
+    if (!validate(doc_, tok, 1)) return false;
+    end = start + trim_right(tok).size();
+  }
+  const char* rec_end = rec_ + rec_size_;
+  while (end < rec_end && is_ws(*end)) ++end;
+  if (end < rec_end) return fail_malformed(end, "unexpected content after the top-level value");
+  std::string_view kind;
+  switch (*start) {
+    case '[': kind = "array"; break;
+    case '"': kind = "string"; break;
+    case 't':
+    case 'f': kind = "boolean"; break;
+    case 'n': kind = "null"; break;
+    default: kind = "number"; break;  // validate() accepted it as one
+  }
+  return fail(DecodeErrorKind::NotAnObject, fmt::format("expected a JSON object at the top level, got {}", kind));
+}
+
+template <typename JsonValue>
+bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t depth) {
   switch (tok[0]) {
     case '{': {
       if (depth > options.max_depth) return fail_too_deep(tok.data());
@@ -682,7 +700,9 @@ bool NdjsonDecoder::Impl::validate(od::value& v, std::string_view tok, uint32_t 
       std::string_view body = string_body(tok);
       if (!std::memchr(body.data(), '\\', body.size())) return true;
       std::string_view unescaped;
-      if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
+      // A top-level string is checked for trailing content too: the caller reports that.
+      if (auto err = v.get_string().get(unescaped); err && err != simdjson::TRAILING_CONTENT)
+        return fail_json(err, tok.data());
       return true;
     }
     case 't':

@@ -453,6 +453,43 @@ TEST_CASE("a top-level value that is not an object is an error") {
   CHECK(kind_for(a, "[1,2]") == DecodeErrorKind::NotAnObject);
 }
 
+TEST_CASE("a top-level value that is not even valid JSON is malformed, not a non-object") {
+  auto a = col({"a"}, Type::bigint());
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json at all", "malformed JSON at byte 0: invalid literal"},
+      {"nul", "malformed JSON at byte 0: invalid literal"},
+      {"tru", "malformed JSON at byte 0: invalid literal"},
+      {"t", "malformed JSON at byte 0: invalid literal"},
+      {"falsey", "malformed JSON at byte 0: invalid literal"},
+      {"123abc", "malformed JSON at byte 0: invalid number"},
+      {"\"unterminated", "malformed JSON at byte 0: unclosed string"},
+      {"{", "malformed JSON at byte 0: the record does not end with '}'"},
+      {"}", "malformed JSON at byte 0: unexpected '}'"},
+      {"[1, tru]", "malformed JSON at byte 4: invalid literal"},
+      {"[1,", "malformed JSON at byte 3: unexpected end of input"},
+      {"  \"s\\q\"", "malformed JSON at byte 2: invalid escape sequence in string"},
+      {"\"str\" x", "malformed JSON at byte 6: unexpected content after the top-level value"},
+      {"\"s\\n\" x", "malformed JSON at byte 6: unexpected content after the top-level value"},
+      {"42 43", "malformed JSON at byte 3: unexpected content after the top-level value"},
+      {"[1] [2]", "malformed JSON at byte 4: unexpected content after the top-level value"},
+  };
+  for (const auto& [record, reason] : cases) {
+    INFO(std::string(record));
+    CHECK(reason_for(a, record) == std::string(reason));
+    CHECK(kind_for(a, record) == DecodeErrorKind::MalformedJson);
+  }
+  // Valid JSON of another type names that type.
+  const std::pair<const char*, const char*> others[] = {
+      {"null", "null"}, {" false ", "boolean"}, {"[1]", "array"}, {"[1, {\"b\": [true]}]", "array"},
+      {"\"str\"", "string"}, {"\"s\\n\"", "string"}, {"42", "number"}, {"-1.5e3", "number"},
+  };
+  for (const auto& [record, type] : others) {
+    INFO(std::string(record));
+    CHECK(reason_for(a, record) == std::string("expected a JSON object at the top level, got ") + type);
+    CHECK(kind_for(a, record) == DecodeErrorKind::NotAnObject);
+  }
+}
+
 TEST_CASE("invalid UTF-8 is found wherever it is") {
   auto a = col({"a"}, Type::bigint());
   CHECK(reason_for(a, "{\"a\":1,\"b\":\"x\xFFy\"}") == "invalid UTF-8 at byte 13");
