@@ -91,14 +91,15 @@ def file_sink(path):
   connector = 'file', path = '{path}', index = 'orders-{{ts|yyyy.MM.dd}}', 'document.id' = 'order_id');"""
 
 
-def os_sink(index):
+def os_sink(index, extra=()):
+    more = "".join(f",\n  '{k}' = '{v}'" for k, v in (o.split("=", 1) for o in extra))
     return f"""CREATE SINK out WITH (
   connector = 'opensearch',
   hosts = 'http://127.0.0.1:{OS_PORT}',
   index = '{index}',
   'document.id' = 'order_id',
   'index.replicas' = '0',
-  'bulk.flush-interval' = '200ms'
+  'bulk.flush-interval' = '200ms'{more}
 );"""
 
 
@@ -160,7 +161,10 @@ def produce(topic, lines):
 
 def run_bounded(pipec, pipe_path, summary_path, meter):
     t0 = time.time()
-    proc = subprocess.Popen([pipec, "run", "--no-progress", "--summary-json", summary_path, pipe_path],
+    # Peak RSS through GNU time: wait4()'s ru_maxrss of a child forked from
+    # this Python process (which holds the events in memory) counts our pages.
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "PEAK_RSS_KB=%M", pipec, "run", "--no-progress", "--summary-json",
+                             summary_path, pipe_path],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=os.path.dirname(pipe_path))
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.time() - t0
@@ -168,8 +172,9 @@ def run_bounded(pipec, pipe_path, summary_path, meter):
     err = proc.stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"kafka_es_bench: pipec failed ({status}):\n{err[-3000:]}")
+    peak_kb = int(err.rsplit("PEAK_RSS_KB=", 1)[1].split()[0])
     summary = json.load(open(summary_path))["pipelines"][0]
-    return {"wall_s": wall, "pipec_cpu_s": ru.ru_utime + ru.ru_stime, "pipec_peak_rss_mib": ru.ru_maxrss / 1024,
+    return {"wall_s": wall, "pipec_cpu_s": ru.ru_utime + ru.ru_stime, "pipec_peak_rss_mib": peak_kb / 1024,
             "events_in": summary["events_in"], "events_out": summary["events_out"],
             "dead_letters": summary["dead_letters"]["total"], "others_cpu_s": used}
 
@@ -188,7 +193,7 @@ def latency_phase(args, es, lines, work, pids):
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     admin.create_topics([NewTopic(topic, num_partitions=args.partitions, replication_factor=1)])[topic].result(60)
     pipe = os.path.join(work, "latency.pipe")
-    open(pipe, "w").write(pipe_text(topic, f"bench-lat-{tag}", os_sink(index), False, os.path.join(work, "lat.dlq")))
+    open(pipe, "w").write(pipe_text(topic, f"bench-lat-{tag}", os_sink(index, args.sink_option), False, os.path.join(work, "lat.dlq")))
     log = open(os.path.join(work, "latency.log"), "w+")
     proc = subprocess.Popen([args.pipec, "run", "--no-progress", pipe], stdout=log, stderr=subprocess.STDOUT, cwd=work)
     # Markers: events that pass the query (so they become documents), by
@@ -279,6 +284,11 @@ def latency_phase(args, es, lines, work, pids):
     done.set()
     poller.join(timeout=60)
     used = meter.used()
+    peak_rss_mib = None
+    try:
+        peak_rss_mib = int(next(l for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration):
+        pass
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=120)
@@ -291,7 +301,7 @@ def latency_phase(args, es, lines, work, pids):
     except Exception:
         pass
     return {"rate_target": args.rate, "events": sent, "produce_s": produce_s, "markers": len(markers),
-            "markers_seen": len(latencies), "p50_ms": 1000 * percentile(latencies, 0.50),
+            "markers_seen": len(latencies), "pipec_peak_rss_mib": peak_rss_mib, "p50_ms": 1000 * percentile(latencies, 0.50),
             "p99_ms": 1000 * percentile(latencies, 0.99), "max_ms": 1000 * latencies[-1] if latencies else None,
             "cpu_s": used}
 
@@ -306,6 +316,8 @@ def main():
                                    "generated with build*/generate_events when missing)")
     ap.add_argument("--pipec", default=None)
     ap.add_argument("--results", default=None, help="JSON results file (default bench/results/kafka-es-<date>.json)")
+    ap.add_argument("--sink-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="an extra OpenSearch sink option, e.g. bulk.gzip=false (repeatable)")
     ap.add_argument("--skip", default="", help="comma list of phases to skip: file,opensearch,latency")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -333,6 +345,7 @@ def main():
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     admin.create_topics([NewTopic(topic, num_partitions=args.partitions, replication_factor=1)])[topic].result(60)
     res = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "events": args.events,
+           "sink_options": args.sink_option,
            "input_bytes": in_bytes, "partitions": args.partitions, "pipec": args.pipec,
            "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
@@ -348,7 +361,7 @@ def main():
             if phase in skip:
                 continue
             pipe = os.path.join(work, f"{phase}.pipe")
-            sink = file_sink(os.path.join(work, "out.bulk")) if phase == "file" else os_sink(index)
+            sink = file_sink(os.path.join(work, "out.bulk")) if phase == "file" else os_sink(index, args.sink_option)
             open(pipe, "w").write(pipe_text(topic, f"bench-{phase}-{tag}", sink, True,
                                             os.path.join(work, f"{phase}.dlq")))
             r = run_bounded(args.pipec, pipe, os.path.join(work, f"{phase}.summary.json"), CpuMeter(pids))
@@ -359,7 +372,7 @@ def main():
                     print(f"  WARNING: {r['indexed']} documents in the index, pipec wrote {r['events_out']}")
             r["events_per_s"] = r["events_in"] / r["wall_s"]
             r["pipec_cpu_s_per_m_events"] = r["pipec_cpu_s"] / r["events_in"] * 1e6
-            if "opensearch" in r["others_cpu_s"] and r["others_cpu_s"]["opensearch"] > 0:
+            if phase == "opensearch" and r["others_cpu_s"].get("opensearch", 0) > 0:
                 r["pipec_over_opensearch_cpu"] = r["pipec_cpu_s"] / r["others_cpu_s"]["opensearch"]
             res["phases"][phase] = r
             print(f"{phase:>10}: {r['events_in']:,} events in, {r['events_out']:,} documents, {r['wall_s']:.1f} s, "
@@ -375,7 +388,8 @@ def main():
             res["phases"]["latency"] = r
             print(f"   latency: {r['events']:,} events at {args.rate:,.0f}/s ({r['produce_s']:.1f} s), "
                   f"{r['markers_seen']}/{r['markers']} markers searchable: p50 {r['p50_ms']:.0f} ms, "
-                  f"p99 {r['p99_ms']:.0f} ms, max {r['max_ms']:.0f} ms; CPU per M events: "
+                  f"p99 {r['p99_ms']:.0f} ms, max {r['max_ms']:.0f} ms; pipec peak RSS {r['pipec_peak_rss_mib']:.0f} MiB; "
+                  "CPU per M events: "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in r["cpu_s_per_m_events"].items()), flush=True)
     finally:
         try:
