@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -296,3 +297,66 @@ def opensearch_service(cmd):
     """tools/services/opensearch.sh start|stop with this environment (ports, services dir)."""
     p = subprocess.run([OPENSEARCH_SERVICE, cmd], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, f"opensearch.sh {cmd}: {p.stdout}\n{p.stderr}"
+
+
+class TumblingStream:
+    """Events of keys a/b/c, one every 10 ms of event time, for 1-second
+    tumbling windows per key; produced in bursts over a few seconds (so
+    offsets get committed while pipec runs), then a far-future sentinel that
+    closes every window of the stream (its own stays open)."""
+    BASE_TS = 1_700_000_000_000
+    STEP_MS = 10
+    WINDOW_MS = 1000
+    KEYS = ["a", "b", "c"]
+    QUERY = """SELECT k, window_start, count(*) AS n, sum(v) AS total FROM ev
+  GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k;"""
+
+    def __init__(self, n, bursts, pause):
+        self.n, self.bursts, self.pause = n, bursts, pause
+
+    def event(self, i):
+        return {"id": i, "k": self.KEYS[i % len(self.KEYS)], "v": i, "ts": self.BASE_TS + i * self.STEP_MS}
+
+    def expected(self):
+        """(k, window_start epoch ms) -> (count, sum)."""
+        want = {}
+        for i in range(self.n):
+            e = self.event(i)
+            key = (e["k"], (e["ts"] // self.WINDOW_MS) * self.WINDOW_MS)
+            n, total = want.get(key, (0, 0))
+            want[key] = (n + 1, total + e["v"])
+        return want
+
+    def sentinel_window(self):
+        return ("sentinel", ((self.BASE_TS + 10**9) // self.WINDOW_MS) * self.WINDOW_MS)
+
+    def produce_over_time(self, topic, done):
+        p = producer()
+        per = self.n // self.bursts
+        for b in range(self.bursts):
+            for i in range(b * per, (b + 1) * per):
+                p.produce(topic, value=json.dumps(self.event(i)).encode())
+            p.poll(0)
+            time.sleep(self.pause)
+        p.produce(topic, value=json.dumps({"id": -1, "k": "sentinel", "v": 0, "ts": self.BASE_TS + 10**9}).encode())
+        assert p.flush(60) == 0
+        done.set()
+
+    @staticmethod
+    def source_ddl(names):
+        return f"""CREATE SOURCE ev (
+  id BIGINT NOT NULL, k STRING NOT NULL, v BIGINT, ts TIMESTAMP NOT NULL,
+  WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
+) WITH (
+  connector = 'kafka', topic = '{names["topic"]}',
+  'properties.bootstrap.servers' = '{BOOTSTRAP}',
+  'properties.group.id' = '{names["group"]}',
+  'scan.startup.mode' = 'earliest'
+) FORMAT JSON;"""
+
+
+def window_start_ms(value):
+    """A window_start as pipec writes it (ISO-8601 text or epoch ms) -> epoch ms."""
+    if isinstance(value, str):
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    return value

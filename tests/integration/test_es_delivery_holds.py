@@ -21,12 +21,10 @@ import json
 import signal
 import threading
 import time
-from collections import defaultdict
-from datetime import datetime
 
 from confluent_kafka.admin import AdminClient
 
-from pipeline_e2e import (BOOTSTRAP, FaultProxy, all_ids, count, end_offsets, produce, producer, start, stop,
+from pipeline_e2e import (BOOTSTRAP, FaultProxy, TumblingStream, window_start_ms, all_ids, count, end_offsets, produce, start, stop,
                           tail, wait_committed, wait_count, write_pipe)
 
 # Bulk requests and the breaker's health probes are black-holed (the
@@ -109,60 +107,18 @@ def test_outage_longer_than_max_poll_interval_keeps_the_group_member(tmp_path, e
 
 # ------------------------------------------------------------------ window -> opensearch
 
-BASE_TS = 1_700_000_000_000
-STEP_MS = 10
-WINDOW_MS = 1000
-KEYS = ["a", "b", "c"]
-N = 9000  # 90 s of event time: 90 windows x 3 keys
-BURSTS = 30
-
-
-def window_event(i):
-    return {"id": i, "k": KEYS[i % len(KEYS)], "v": i, "ts": BASE_TS + i * STEP_MS}
-
-
-def expected_windows():
-    want = defaultdict(lambda: [0, 0])
-    for i in range(N):
-        e = window_event(i)
-        w = want[(e["k"], (e["ts"] // WINDOW_MS) * WINDOW_MS)]
-        w[0] += 1
-        w[1] += e["v"]
-    return {k: tuple(v) for k, v in want.items()}
-
-
-def produce_over_time(topic, done):
-    p = producer()
-    per = N // BURSTS
-    for b in range(BURSTS):
-        for i in range(b * per, (b + 1) * per):
-            p.produce(topic, value=json.dumps(window_event(i)).encode())
-        p.poll(0)
-        time.sleep(0.25)
-    # A far-future event closes every window of the stream (its own stays open).
-    p.produce(topic, value=json.dumps({"id": -1, "k": "sentinel", "v": 0, "ts": BASE_TS + 10**9}).encode())
-    assert p.flush(60) == 0
-    done.set()
+STREAM = TumblingStream(n=9000, bursts=30, pause=0.25)  # 90 windows x 3 keys
 
 
 def window_pipe(tmp_path, names, hosts):
     pipe = tmp_path / "window.pipe"
     pipe.write_text(f"""
-CREATE SOURCE ev (
-  id BIGINT NOT NULL, k STRING NOT NULL, v BIGINT, ts TIMESTAMP NOT NULL,
-  WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
-) WITH (
-  connector = 'kafka', topic = '{names["topic"]}',
-  'properties.bootstrap.servers' = '{BOOTSTRAP}',
-  'properties.group.id' = '{names["group"]}',
-  'scan.startup.mode' = 'earliest'
-) FORMAT JSON;
+{STREAM.source_ddl(names)}
 CREATE SINK out WITH (connector = 'opensearch', hosts = '{hosts}', index = '{names["index"]}',
   'document.id' = 'k,window_start', 'index.replicas' = '0', 'bulk.flush-interval' = '100ms',
   'retry.initial-backoff' = '50ms', 'retry.max-backoff' = '500ms', 'retry.max-attempts' = '50');
 CREATE PIPELINE win WITH ('dead-letter.path' = '{tmp_path / "dlq.ndjson"}') AS INSERT INTO out
-  SELECT k, window_start, count(*) AS n, sum(v) AS total FROM ev
-  GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k;
+  {STREAM.QUERY}
 """)
     return pipe
 
@@ -174,24 +130,21 @@ def indexed_windows(es, index):
     resp = es.search(index=index, body={"query": {"match_all": {}}, "size": 10000})
     for h in resp["hits"]["hits"]:
         r = h["_source"]
-        start_ = r["window_start"]
-        if isinstance(start_, str):
-            start_ = int(datetime.fromisoformat(start_.replace("Z", "+00:00")).timestamp() * 1000)
-        got[(r["k"], start_)] = (r["n"], r["total"])
+        got[(r["k"], window_start_ms(r["window_start"]))] = (r["n"], r["total"])
     return got
 
 
 def test_window_results_in_flight_hold_their_offsets_across_sigkill(tmp_path, es, make_names):
     # One partition: event time increases with the offset, so no event is late.
     names = make_names(1)
-    want = expected_windows()
+    want = STREAM.expected()
     # Every bulk request is held 2 s before it reaches OpenSearch and every
     # fourth fails (503): results stay in flight across several commit ticks.
     proxy = FaultProxy({"rules": [
         {"match": "bulk", "every": 4, "offset": 2, "fault": "status", "status": 503},
         {"match": "bulk", "every": 1, "fault": "delay", "ms": 2000, "where": "before"}]})
     produced = threading.Event()
-    feeder = threading.Thread(target=produce_over_time, args=(names["topic"], produced), daemon=True)
+    feeder = threading.Thread(target=STREAM.produce_over_time, args=(names["topic"], produced), daemon=True)
     try:
         pipe = window_pipe(tmp_path, names, proxy.url)
         feeder.start()
@@ -222,7 +175,7 @@ def test_window_results_in_flight_hold_their_offsets_across_sigkill(tmp_path, es
         proxy.close()
     got = indexed_windows(es, names["index"])
     # The stop emits the sentinel's open window as a partial result.
-    got.pop(("sentinel", ((BASE_TS + 10**9) // WINDOW_MS) * WINDOW_MS), None)
+    got.pop(STREAM.sentinel_window(), None)
     missing = set(want) - set(got)
     assert not missing, f"{len(missing)} windows never indexed, e.g. {sorted(missing)[:5]}"
     assert set(got) == set(want), set(got) - set(want)

@@ -20,62 +20,19 @@ import signal
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime
 
-from pipeline_e2e import BOOTSTRAP, producer, start, stop, tail
+from pipeline_e2e import TumblingStream, start, stop, tail, window_start_ms
 
-BASE_TS = 1_700_000_000_000
-STEP_MS = 10          # event time between consecutive events
-WINDOW_MS = 1000
-KEYS = ["a", "b", "c"]
-N = 24_000            # 240 s of event time: 240 windows x 3 keys
-BURSTS = 40           # produced over ~8 s
-
-
-def event(i):
-    return {"id": i, "k": KEYS[i % len(KEYS)], "v": i, "ts": BASE_TS + i * STEP_MS}
-
-
-def expected_windows():
-    want = defaultdict(lambda: [0, 0])
-    for i in range(N):
-        e = event(i)
-        w = want[(e["k"], (e["ts"] // WINDOW_MS) * WINDOW_MS)]
-        w[0] += 1
-        w[1] += e["v"]
-    return {k: tuple(v) for k, v in want.items()}
-
-
-def produce_over_time(topic, done):
-    p = producer()
-    per = N // BURSTS
-    for b in range(BURSTS):
-        for i in range(b * per, (b + 1) * per):
-            p.produce(topic, value=json.dumps(event(i)).encode())
-        p.poll(0)
-        time.sleep(0.2)
-    # A far-future event closes every window of the stream (its own stays open).
-    p.produce(topic, value=json.dumps({"id": -1, "k": "sentinel", "v": 0, "ts": BASE_TS + 10**9}).encode())
-    assert p.flush(60) == 0
-    done.set()
+STREAM = TumblingStream(n=24_000, bursts=40, pause=0.2)  # 240 windows x 3 keys, produced over ~8 s
 
 
 def write_pipe(tmp_path, names, out):
     pipe = tmp_path / "window.pipe"
     pipe.write_text(f"""
-CREATE SOURCE ev (
-  id BIGINT NOT NULL, k STRING NOT NULL, v BIGINT, ts TIMESTAMP NOT NULL,
-  WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
-) WITH (
-  connector = 'kafka', topic = '{names["topic"]}',
-  'properties.bootstrap.servers' = '{BOOTSTRAP}',
-  'properties.group.id' = '{names["group"]}',
-  'scan.startup.mode' = 'earliest'
-) FORMAT JSON;
+{STREAM.source_ddl(names)}
 CREATE SINK out WITH (connector = 'file', path = '{out}', 'document.id' = 'k,window_start');
 CREATE PIPELINE win WITH ('dead-letter.path' = '{tmp_path / "dlq.ndjson"}') AS INSERT INTO out
-  SELECT k, window_start, count(*) AS n, sum(v) AS total FROM ev
-  GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k;
+  {STREAM.QUERY}
 """)
     return pipe
 
@@ -89,10 +46,7 @@ def results(out):
     lines = [l for l in open(out) if l.endswith("\n")]
     for source in lines[1:len(lines) - len(lines) % 2:2]:
         r = json.loads(source)
-        start = r["window_start"]
-        if isinstance(start, str):
-            start = int(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() * 1000)
-        got[(r["k"], start)].append((r["n"], r["total"]))
+        got[(r["k"], window_start_ms(r["window_start"]))].append((r["n"], r["total"]))
     return got
 
 
@@ -101,9 +55,9 @@ def test_window_to_file_sigkill_restart_loses_no_contribution(tmp_path, make_nam
     names = make_names(1)
     out = tmp_path / "windows.bulk.ndjson"
     pipe = write_pipe(tmp_path, names, out)
-    want = expected_windows()
+    want = STREAM.expected()
     produced = threading.Event()
-    producer = threading.Thread(target=produce_over_time, args=(names["topic"], produced), daemon=True)
+    producer = threading.Thread(target=STREAM.produce_over_time, args=(names["topic"], produced), daemon=True)
     producer.start()
 
     log1 = open(tmp_path / "run1.log", "w+")
@@ -134,7 +88,7 @@ def test_window_to_file_sigkill_restart_loses_no_contribution(tmp_path, make_nam
         stop(proc, tmp_path / "run2.log")
 
     got = results(out)
-    got.pop(("sentinel", ((BASE_TS + 10**9) // WINDOW_MS) * WINDOW_MS), None)
+    got.pop(STREAM.sentinel_window(), None)
     missing = set(want) - set(got)
     assert not missing, f"{len(missing)} windows never emitted, e.g. {sorted(missing)[:5]}"
     assert set(got) == set(want), set(got) - set(want)
