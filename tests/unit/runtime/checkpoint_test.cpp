@@ -140,11 +140,7 @@ TEST_CASE("damaged window state is an error, not a crash") {
 
 TEST_CASE("dedup state round trip: event time, and processing time as ages across clocks") {
   SUBCASE("event time") {
-    Compiled c(
-        "CREATE SOURCE ev (k STRING, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND,"
-        " DEDUPLICATE ON (k) WITHIN INTERVAL '1' MINUTE) WITH (connector = 'file', path = 'x');\n"
-        "CREATE SINK out WITH (connector = 'stdout');\n"
-        "CREATE PIPELINE p AS INSERT INTO out SELECT k, ts FROM ev;");
+    Compiled c(kEventTimeDedupScript);
     const auto& plan = c.find<LogicalDedup>(LogicalOperatorType::Dedup);
     DedupOperator before(plan, {plan.within_ms, 1, 10'000, 100}), after(plan, {plan.within_ms, 1, 10'000, 100});
     Capture cap(plan.schema);

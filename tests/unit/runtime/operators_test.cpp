@@ -205,11 +205,7 @@ TEST_CASE("dedup in processing time: repeats within WITHIN are dropped, an expir
 }
 
 TEST_CASE("dedup in event time follows the watermark; max_keys bounds the state") {
-  Compiled c(
-      "CREATE SOURCE ev (k STRING, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND,"
-      " DEDUPLICATE ON (k) WITHIN INTERVAL '1' MINUTE) WITH (connector = 'file', path = 'x');\n"
-      "CREATE SINK out WITH (connector = 'stdout');\n"
-      "CREATE PIPELINE p AS INSERT INTO out SELECT k, ts FROM ev;");
+  Compiled c(kEventTimeDedupScript);
   const auto& plan = c.find<LogicalDedup>(LogicalOperatorType::Dedup);
   DedupOperator op(plan, {plan.within_ms, 1, 10'000, 2});
   Capture cap(plan.schema);

@@ -100,6 +100,13 @@ inline Batch make_batch(const std::vector<PlanColumn>& schema,
   return b;
 }
 
+// A source deduplicating on k within one minute of event time (10 s watermark delay).
+inline constexpr const char* kEventTimeDedupScript =
+    "CREATE SOURCE ev (k STRING, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND,"
+    " DEDUPLICATE ON (k) WITHIN INTERVAL '1' MINUTE) WITH (connector = 'file', path = 'x');\n"
+    "CREATE SINK out WITH (connector = 'stdout');\n"
+    "CREATE PIPELINE p AS INSERT INTO out SELECT k, ts FROM ev;";
+
 inline Value I(int64_t v) { return Value::bigint(v); }
 inline Value D(double v) { return Value::float64(v); }
 inline Value S(const char* v) { return Value::string(v); }
