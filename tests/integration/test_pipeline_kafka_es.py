@@ -18,8 +18,8 @@ import random
 import signal
 import time
 
-from pipeline_e2e import (all_ids, committed, count, end_offsets, produce, start, wait_committed, wait_count,
-                          write_pipe)
+from pipeline_e2e import (all_ids, committed, count, end_offsets, produce, run_until_indexed, start, wait_committed,
+                          wait_count, write_pipe)
 
 N = 5000
 POISON = [b'{"id": 99999991, "user": "broken', b'{"id": "not-a-number", "user": "x", "amount": 1.0, "ts": 1}',
@@ -29,23 +29,9 @@ POISON = [b'{"id": 99999991, "user": "broken', b'{"id": "not-a-number", "user": 
 def test_kafka_to_opensearch_sigterm(tmp_path, es, names):
     produce(names["topic"], N, POISON)
     pipe, dlq = write_pipe(tmp_path, names)
-    log = open(tmp_path / "run.log", "w+")
     t0 = time.time()
-    proc = start(pipe, log)
-    try:
-        got = wait_count(es, names["index"], N, proc)
-        elapsed = time.time() - t0
-        assert got == N, f"index holds {got} documents, want {N}; log:\n" + open(tmp_path / "run.log").read()[-3000:]
-        # Let the commit tick see the last acknowledgements, then stop.
-        time.sleep(2)
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    out = open(tmp_path / "run.log").read()
-    assert rc == 143, out[-3000:]
-    print(f"\n{N} events Kafka -> OpenSearch visible after {elapsed:.1f}s (incl. start-up)")
+    run_until_indexed(es, names, pipe, tmp_path, N)
+    print(f"\n{N} events Kafka -> OpenSearch indexed and committed, SIGTERM after {time.time() - t0:.1f}s")
     assert all_ids(es, names["index"]) == set(range(N))
     assert count(es, names["index"]) == N
 
@@ -76,21 +62,8 @@ def test_kafka_to_opensearch_sigkill_restart(tmp_path, es, names):
     before = count(es, names["index"])
     assert before < N, "the load ended before the kill: nothing was tested"
     first_committed = committed(names["topic"], names["group"], names["partitions"])
-    log2 = open(tmp_path / "run2.log", "w+")
-    proc = start(pipe, log2)
-    try:
-        got = wait_count(es, names["index"], N, proc)
-        assert got == N, f"index holds {got}, want {N}; log:\n" + open(tmp_path / "run2.log").read()[-3000:]
-        time.sleep(2)
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert rc == 143, open(tmp_path / "run2.log").read()[-3000:]
+    run_until_indexed(es, names, pipe, tmp_path, N)
     print(f"\nkilled with {before} of {N} documents indexed (committed then: {first_committed}); "
           f"after the restart: {count(es, names['index'])}")
     assert count(es, names["index"]) == N
     assert all_ids(es, names["index"]) == set(range(N))
-    ends = end_offsets(names["topic"], names["partitions"])
-    assert wait_committed(names["topic"], names["group"], ends) == ends
