@@ -141,17 +141,30 @@ def read_events(path, n):
     return lines
 
 
+def send(producer, topic, value):
+    """produce(), waiting for room while librdkafka's queue is full."""
+    while True:
+        try:
+            producer.produce(topic, value=value)
+            return
+        except BufferError:
+            producer.poll(0.01)
+
+
+def as_marker(line, order_id):
+    """An event of `line` that passes the benchmark query, under `order_id`."""
+    ev = json.loads(line)
+    ev.update({"order_id": order_id, "event_type": "order", "status": "paid", "currency": "EUR", "amount": 1.0,
+               "customer_id": "c"})
+    return json.dumps(ev).encode()
+
+
 def produce(topic, lines):
     p = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 20, "batch.size": 1 << 20,
                   "queue.buffering.max.messages": 1_000_000, "compression.type": "lz4"})
     t0 = time.time()
     for i, v in enumerate(lines):
-        while True:
-            try:
-                p.produce(topic, value=v)
-                break
-            except BufferError:
-                p.poll(0.05)
+        send(p, topic, v)
         if i % 10000 == 0:
             p.poll(0)
     if p.flush(300) != 0:
@@ -229,10 +242,7 @@ def latency_phase(args, es, lines, work, pids):
     # pipec is up when it joined the group: wait for it on a probe event.
     producer = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 5})
     probe_id = f"probe-{tag}"
-    probe = json.loads(lines[0])
-    probe.update({"order_id": probe_id, "event_type": "order", "status": "paid", "currency": "EUR", "amount": 1.0,
-                  "customer_id": "c"})
-    producer.produce(topic, value=json.dumps(probe).encode())
+    send(producer, topic, as_marker(lines[0], probe_id))
     producer.flush(30)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -258,23 +268,12 @@ def latency_phase(args, es, lines, work, pids):
         delay = due - time.time()
         if delay > 0:
             time.sleep(delay)
-        line = lines[i % len(lines)]
-        ev = None
-        if i % 50 == 0:
-            ev = json.loads(line)
-            ev.update({"order_id": f"m-{tag}-{i}", "event_type": "order", "status": "paid", "currency": "EUR",
-                       "amount": 1.0, "customer_id": "c"})
-            line = json.dumps(ev).encode()
-        while True:
-            try:
-                producer.produce(topic, value=line)
-                break
-            except BufferError:
-                producer.poll(0.01)
-        if ev is not None:
+        marker = f"m-{tag}-{i}" if i % 50 == 0 else None
+        send(producer, topic, as_marker(lines[i % len(lines)], marker) if marker else lines[i % len(lines)])
+        if marker:
             with lock:
-                outstanding[ev["order_id"]] = time.time()
-                markers[ev["order_id"]] = True
+                outstanding[marker] = time.time()
+                markers[marker] = True
         if i % 1000 == 0:
             producer.poll(0)
         sent += 1
@@ -325,6 +324,7 @@ def main():
                                      if os.path.exists(p)), None)
     if not args.pipec:
         sys.exit("kafka_es_bench: build pipec first (tools/build.sh)")
+    args.pipec = os.path.abspath(args.pipec)  # pipec runs in a work directory
     data = args.data or os.path.join(REPO, "build-bench", "bench-data", "events-1000000.ndjson")
     if not os.path.exists(data):
         gen = next((os.path.join(REPO, d, "bench", "generate_events") for d in ("build-bench", "build")
