@@ -17,6 +17,15 @@ void CompiledKernel::run(PipecKernelArgs* args) const {
   else run_reference_kernel(spec, args);
 }
 
+CompileTimings& CompileTimings::operator+=(const CompileTimings& o) {
+  engine_setup += o.engine_setup;
+  ir += o.ir;
+  optimize += o.optimize;
+  codegen += o.codegen;
+  total += o.total;
+  return *this;
+}
+
 std::string default_kernel_cache_dir() {
   if (const char* d = std::getenv("PIPEC_CACHE_DIR")) return d;
   if (const char* x = std::getenv("XDG_CACHE_HOME")) return std::string(x) + "/pipec";
@@ -25,6 +34,9 @@ std::string default_kernel_cache_dir() {
 }
 
 namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
 // Code generation changes between builds of one version, so cached objects
 // are keyed by the build of the running binary too (its size and mtime).
 std::string build_identity() {
@@ -45,13 +57,14 @@ CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompi
     for (auto& k : out.kernels) k.interpreted_because = "--no-jit";
     return out;
   }
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   jit::JitOptions jo;
   jo.opt_level = options.opt_level;
   jo.cache_dir = options.cache_dir;
   static const std::string build = build_identity();
   jo.cache_namespace = "kernels-" + build;
   auto engine = jit::JitEngine::create(jo);
+  out.timings.engine_setup = ms_since(start);
   if (!engine) {
     out.error = jit::jit_error_message(engine.takeError());
     for (auto& k : out.kernels) k.interpreted_because = out.error;
@@ -80,7 +93,9 @@ CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompi
       llvm::consumeError(cached.takeError());
     }
     if (!loaded) {
+      auto ir_start = Clock::now();
       auto module = generate_kernel_module(k.spec);
+      out.timings.ir += ms_since(ir_start);
       if (!module) {
         k.interpreted_because = jit::jit_error_message(module.takeError());
         continue;
@@ -90,6 +105,8 @@ CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompi
         k.interpreted_because = jit::jit_error_message(handle.takeError());
         continue;
       }
+      out.timings.optimize += out.engine->last_stats().optimize_ms;
+      out.timings.codegen += out.engine->last_stats().codegen_ms;
     }
     auto fn = out.engine->lookup<void(PipecKernelArgs*)>(k.spec.function_name);
     if (!fn) {
@@ -98,7 +115,7 @@ CompiledPipeline compile_kernels(const PhysicalPipeline& plan, const KernelCompi
     }
     k.native = *fn;
   }
-  out.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  out.compile_ms = out.timings.total = ms_since(start);
   return out;
 }
 

@@ -30,9 +30,20 @@ struct CompiledKernel {
   void run(PipecKernelArgs* args) const;
 };
 
+// Where compile time goes, for the run summary (all in ms).
+struct CompileTimings {
+  double engine_setup = 0;  // target machine + LLJIT, once per pipeline
+  double ir = 0;            // building the LLVM IR of the kernels
+  double optimize = 0;      // LLVM pass pipeline
+  double codegen = 0;       // instruction selection + object emission
+  double total = 0;         // everything, including linking and cache loads
+  CompileTimings& operator+=(const CompileTimings& o);
+};
+
 struct CompiledPipeline {
   std::vector<CompiledKernel> kernels;  // by kernel id
   double compile_ms = 0;
+  CompileTimings timings;
   int cache_hits = 0;
   std::string error;                    // JIT unavailable: everything is interpreted
   std::shared_ptr<jit::JitEngine> engine;

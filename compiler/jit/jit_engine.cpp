@@ -121,7 +121,8 @@ JitEngine::JitEngine(JitOptions options) : options_(std::move(options)) {}
 JitEngine::~JitEngine() = default;
 
 llvm::Expected<std::unique_ptr<JitEngine>> JitEngine::create(JitOptions options) {
-  if (options.opt_level < 0 || options.opt_level > 3) return error("optimization level must be 0..3");
+  if (options.opt_level < 0 || options.opt_level > 3 || options.codegen_opt_level < 0 || options.codegen_opt_level > 3)
+    return error("optimization level must be 0..3");
   std::unique_ptr<JitEngine> engine(new JitEngine(std::move(options)));
   if (auto err = engine->init()) return err;
   return engine;
@@ -133,7 +134,7 @@ llvm::Error JitEngine::init() {
   // whatever SIMD this machine has (and the cache key must say so).
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return jtmb.takeError();
-  jtmb->setCodeGenOptLevel(codegen_level(options_.opt_level));
+  jtmb->setCodeGenOptLevel(codegen_level(options_.codegen_opt_level));
   cpu_ = jtmb->getCPU();
   features_ = jtmb->getFeatures().getString();
   auto tm = jtmb->createTargetMachine();
@@ -142,7 +143,8 @@ llvm::Error JitEngine::init() {
 
   if (!options_.cache_dir.empty()) {
     std::string fingerprint = "pipec " PIPEC_VERSION " llvm " PIPEC_LLVM_VERSION " O" +
-                              std::to_string(options_.opt_level) + " " + jtmb->getTargetTriple().str() + " " +
+                              std::to_string(options_.opt_level) + " CG" +
+                              std::to_string(options_.codegen_opt_level) + " " + jtmb->getTargetTriple().str() + " " +
                               cpu_ + " " + features_;
     cache_ = std::make_unique<DiskObjectCache>(options_.cache_dir, options_.cache_namespace, fingerprint);
   }

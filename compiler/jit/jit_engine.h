@@ -28,7 +28,12 @@ class TargetMachine;
 namespace pipec::jit {
 
 struct JitOptions {
-  int opt_level = 2;            // 0..3, for both the IR pipeline and codegen
+  int opt_level = 2;            // 0..3, the IR pass pipeline
+  // 0..3, instruction selection and register allocation. 0 (FastISel, fast
+  // register allocator) because kernels are a small share of a run: at 2 the
+  // quickstart's codegen took 22 ms instead of 8 ms, with no measurable
+  // difference in run time on the bench pipelines (bench/README.md).
+  int codegen_opt_level = 0;
   std::string cache_dir;        // empty: no disk cache
   std::string cache_namespace;  // separates caches sharing one directory
 };

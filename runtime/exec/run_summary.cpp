@@ -157,6 +157,12 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
     w.field("events_per_second", rate(static_cast<double>(s.records_in.load()), r->seconds()));
     w.field("bytes_per_second", rate(static_cast<double>(s.bytes_read.load()), r->seconds()));
     w.field("compile_ms", info.compile_ms);
+    w.key("compile").begin_object();
+    w.field("engine_setup_ms", info.compile_timings.engine_setup);
+    w.field("ir_ms", info.compile_timings.ir);
+    w.field("optimize_ms", info.compile_timings.optimize);
+    w.field("codegen_ms", info.compile_timings.codegen);
+    w.end_object();
     w.end_object();
     w.end_object();
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/codegen/kernel_compiler.h"
 #include "runtime/exec/pipeline_runner.h"
 
 namespace pipec {
@@ -14,6 +15,7 @@ namespace pipec {
 struct RunInfo {
   std::string engine = "interpreter";
   double compile_ms = 0;
+  CompileTimings compile_timings;  // the JIT's part of compile_ms, summed over pipelines
   double wall_seconds = 0;
   int signal = 0;  // the signal that stopped the run, 0 if none
   std::string run_id;  // a UUID per run (metrics and notifications carry it too)

@@ -310,6 +310,7 @@ int run_command(Args args) {
   std::vector<std::unique_ptr<PhysicalPipeline>> physical;
   std::vector<std::unique_ptr<CompiledPipeline>> compiled;
   double compile_ms = 0;
+  CompileTimings compile_timings;
   if (engine != "interpreter") {
     auto jit_start = std::chrono::steady_clock::now();
     KernelCompileOptions ko;
@@ -318,6 +319,7 @@ int run_command(Args args) {
     for (const auto& p : plans) {
       physical.push_back(std::make_unique<PhysicalPipeline>(lower_to_physical(p)));
       compiled.push_back(std::make_unique<CompiledPipeline>(compile_kernels(*physical.back(), ko)));
+      compile_timings += compiled.back()->timings;
       if (!compiled.back()->error.empty())
         fmt::print(stderr, "pipec run: the JIT is unavailable ({}); kernels run interpreted\n", compiled.back()->error);
     }
@@ -384,6 +386,7 @@ int run_command(Args args) {
   RunInfo info;
   info.engine = engine == "kernels" ? "reference kernels" : engine;
   info.compile_ms = compile_ms;
+  info.compile_timings = compile_timings;
   info.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   info.signal = std::max(stop.load(), 0);
   info.run_id = observer.run_id();
@@ -414,7 +417,7 @@ int run_command(Args args) {
   return exit_code;
 }
 
-const bool registered = register_command("run", &run_command);
+const bool registered = register_command("run", &run_command, true);
 
 }  // namespace
 }  // namespace pipec::cli

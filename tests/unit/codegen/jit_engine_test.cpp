@@ -263,7 +263,7 @@ TEST_CASE("jit: disk object cache") {
     CHECK_FALSE(must(other->try_add_cached("never-compiled")).has_value());
   }
 
-  SUBCASE("a different key, opt level or namespace misses") {
+  SUBCASE("a different key, opt level, codegen level or namespace misses") {
     must(engine(options)->add_module(add_module_ir(), key));
     auto jit = engine(options);
     must(jit->add_module(add_module_ir(), "plan-hash-other"));
@@ -273,6 +273,12 @@ TEST_CASE("jit: disk object cache") {
     auto jit3 = engine(o3);
     must(jit3->add_module(add_module_ir(), key));
     CHECK_FALSE(jit3->last_stats().cache_hit);
+    JitOptions cg2 = options;
+    cg2.codegen_opt_level = 2;
+    auto jitcg2 = engine(cg2);
+    must(jitcg2->add_module(add_module_ir(), key));
+    CHECK_FALSE(jitcg2->last_stats().cache_hit);
+    CHECK(must(jitcg2->lookup<int64_t(int64_t, int64_t)>("add"))(20, 22) == 42);
     JitOptions ns = options;
     ns.cache_namespace = "someone else";
     auto jitns = engine(ns);
