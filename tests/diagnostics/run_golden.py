@@ -128,6 +128,15 @@ def main():
             text = out if out else err
             compare("cli_" + name, os.path.join(HERE, "cli_" + name + ".expected"), text, a.refresh, failures)
 
+    # Every subcommand answers --help on stdout with exit 0 and its own usage.
+    if not a.cases:
+        for cmd in ("check", "run", "explain", "functions", "alias"):
+            count += 1
+            p = subprocess.run([pipec, cmd, "--help"], capture_output=True, text=True, timeout=60)
+            if p.returncode != 0 or not p.stdout.startswith("usage:") or f"pipec {cmd} " not in p.stdout or p.stderr:
+                failures.append(f"help_{cmd}: expected usage on stdout, exit 0; got exit {p.returncode}\n"
+                                f"{p.stdout}{p.stderr}")
+
     # diagnostic_kinds.def promises a golden case for every kind.
     if not a.cases:
         count += 1

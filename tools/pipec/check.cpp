@@ -245,7 +245,7 @@ int check_command(Args args) {
   return diags.has_errors() || warnings > 0 ? 1 : 0;
 }
 
-const bool registered = register_command("check", &check_command);
+const bool registered = register_command("check", &check_command, true);
 
 }  // namespace
 }  // namespace pipec::cli

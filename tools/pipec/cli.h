@@ -12,8 +12,9 @@ using Args = std::vector<std::string>;
 
 using CommandFn = int (*)(Args args);
 // Each subcommand file registers itself at start-up:
-//   static const bool registered = register_command("check", &check_command);
-bool register_command(const char* name, CommandFn fn);
+//   static const bool registered = register_command("check", &check_command, true);
+// A command without its own --help text gets its lines of pipec's usage.
+bool register_command(const char* name, CommandFn fn, bool has_own_help = false);
 
 // Small shared helpers.
 bool take_flag(Args& args, const std::string& flag);                       // --flag

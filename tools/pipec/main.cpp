@@ -12,14 +12,18 @@
 namespace pipec::cli {
 
 namespace {
-std::map<std::string, CommandFn>& commands() {
-  static std::map<std::string, CommandFn> table;
+struct Command {
+  CommandFn fn;
+  bool has_own_help;
+};
+std::map<std::string, Command>& commands() {
+  static std::map<std::string, Command> table;
   return table;
 }
 }  // namespace
 
-bool register_command(const char* name, CommandFn fn) {
-  commands()[name] = fn;
+bool register_command(const char* name, CommandFn fn, bool has_own_help) {
+  commands()[name] = {fn, has_own_help};
   return true;
 }
 
@@ -67,6 +71,7 @@ usage:
   pipec explain FILE --ir | --ir-unoptimized
   pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
             [--summary-json PATH] [--no-progress] [--batch] [--reset-state] [--from TIME --to TIME]
+            [--metrics-addr HOST:PORT] [--notify-url URL]
   pipec alias list|rollback ALIAS --hosts URL [--username U --password-env VAR | --api-key-env VAR]
             [--ca-file PEM] [--to INDEX]
   pipec functions [--format text|json]
@@ -75,7 +80,30 @@ usage:
 `pipec run --help` describes the options of run.
 exit codes: 0 clean, 1 findings or a failed run, 2 usage or I/O error
 )";
+
+// The lines of kUsage about one command (its line and the indented ones after it).
+std::string command_usage(const std::string& cmd) {
+  std::string out = "usage:\n", line;
+  bool inside = false;
+  for (const char* p = kUsage; *p; ++p) {
+    if (*p != '\n') {
+      line += *p;
+      continue;
+    }
+    if (line.rfind("  pipec " + cmd + " ", 0) == 0) inside = true;
+    else if (line.rfind("  pipec ", 0) == 0 || line.empty()) inside = false;
+    if (inside) out += line + "\n";
+    line.clear();
+  }
+  return out;
 }
+
+bool wants_help(const pipec::cli::Args& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") return true;
+  return false;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace pipec::cli;
@@ -91,7 +119,13 @@ int main(int argc, char** argv) {
   }
   try {
     auto it = commands().find(cmd);
-    if (it != commands().end()) return it->second(std::move(args));
+    if (it != commands().end()) {
+      if (!it->second.has_own_help && wants_help(args)) {
+        fmt::print("{}", command_usage(cmd));
+        return 0;
+      }
+      return it->second.fn(std::move(args));
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "pipec: internal error: {}\n", e.what());
     return 2;
