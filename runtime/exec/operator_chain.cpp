@@ -17,6 +17,7 @@
 #include "runtime/sinks/es_sink_operator.h"
 #include "runtime/sources/file_source.h"
 #include "runtime/sources/kafka_stream_source.h"
+#include "runtime/sources/read_ahead_source.h"
 
 namespace pipec {
 
@@ -153,6 +154,8 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
       if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
         fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
       chain.source = std::make_unique<FileSource>(src, fo);
+      if (options.read_ahead)
+        chain.source = std::make_unique<ReadAheadSource>(std::move(chain.source), physical_types(src.schema), cap);
       break;
     }
     case LogicalOperatorType::Constraint: {

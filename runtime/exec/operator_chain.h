@@ -25,6 +25,8 @@ struct ChainOptions {
   // kernel); otherwise every logical operator runs as its reference operator.
   const PhysicalPipeline* physical = nullptr;
   const CompiledPipeline* kernels = nullptr;
+  // File sources read and decode on a thread of their own (ReadAheadSource).
+  bool read_ahead = false;
 };
 
 struct OperatorChain {

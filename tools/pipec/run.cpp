@@ -61,6 +61,7 @@
 // Exit codes: 0 ok; 1 compile errors, a FAIL PIPELINE constraint or another
 // failed run; 2 usage or I/O errors (unreadable input, unwritable output);
 // 128 + signal after SIGINT/SIGTERM (130/143), once sinks are flushed.
+#include <sched.h>
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -175,6 +176,7 @@ bool apply_overrides(ast::Script& script, const std::vector<Override>& overrides
 const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
                  [--summary-json PATH] [--no-progress] [--batch] [--reset-state]
                  [--from TIME --to TIME] [--metrics-addr HOST:PORT] [--notify-url URL]
+                 [--single-thread]
 
   --from TIME --to TIME   backfill/replay of the events of [from, to) (ISO-8601 such as
                           2026-11-01T00:00:00Z, or epoch milliseconds): Kafka sources read
@@ -188,6 +190,9 @@ const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-
   --reset-state           ignore existing checkpoints (docs/state-and-checkpoints.md)
   --metrics-addr, --notify-url, --notify-on-success, --notify-breaker-after SECONDS
                           operations (docs/operations.md)
+  --single-thread         file sources decode on the pipeline's own thread; by default they
+                          decode on a second one, ahead of it, when the process may use two
+                          or more cores (the output is the same either way)
 )";
 
 // --from/--to: ISO-8601 or epoch milliseconds.
@@ -203,6 +208,14 @@ bool parse_time(const std::string& option, const std::string& text, int64_t* out
   *error = option + " expects an ISO-8601 time (e.g. 2026-11-01T00:00:00Z) or epoch milliseconds, got '" + text +
            "' (" + std::string(why) + ")";
   return false;
+}
+
+// Cores this process may run on (taskset/cgroup affinity), not the machine's.
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return CPU_COUNT(&set);
 }
 
 int run_command(Args args) {
@@ -228,6 +241,7 @@ int run_command(Args args) {
   take_option(args, "--summary-json", &summary_path);
   bool batch_mode = take_flag(args, "--batch");
   bool reset_state = take_flag(args, "--reset-state");
+  bool single_thread = take_flag(args, "--single-thread") || usable_cores() < 2;
   std::optional<PipelineRunOptions::TimeRange> time_range;
   std::string from_text, to_text;
   bool has_from = take_option(args, "--from", &from_text), has_to = take_option(args, "--to", &to_text);
@@ -354,6 +368,7 @@ int run_command(Args args) {
     }
     o.sink_sample_size = batch.sample_size(p);
     o.reset_state = reset_state;
+    o.read_ahead = !single_thread;
     o.time_range = time_range;
     o.on_progress = observer.progress_hook();
     runners.push_back(std::make_unique<PipelineRunner>(p, o));

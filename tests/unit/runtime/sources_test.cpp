@@ -12,6 +12,7 @@
 #include "runtime/sources/csv_reader.h"
 #include "runtime/sources/file_source.h"
 #include "runtime/sources/lookup_table.h"
+#include "runtime/sources/read_ahead_source.h"
 #include "tests/unit/runtime/runtime_test_util.h"
 
 using namespace pipec;
@@ -39,15 +40,18 @@ struct Read {
   uint64_t bytes = 0;
 };
 
-Read read_all(const std::string& path, size_t chunk_bytes, size_t max_record_bytes, uint32_t batch_capacity = 64) {
+// `read_ahead`: through a ReadAheadSource, which must change nothing.
+Read read_all(const std::string& path, size_t chunk_bytes, size_t max_record_bytes, uint32_t batch_capacity = 64,
+              bool read_ahead = false) {
   Compiled c(
       "CREATE SOURCE ev (id STRING, line BIGINT METADATA FROM 'line', f STRING METADATA FROM 'file')"
       " WITH (connector = 'file', path = 'x');\n"
       "CREATE SINK out WITH (connector = 'stdout');\n"
       "CREATE PIPELINE p AS INSERT INTO out SELECT id, line, f FROM ev;");
   const auto& plan = c.find<LogicalSource>(LogicalOperatorType::Source);
-  FileSource src(plan, FileSourceOptions{"ev", path, max_record_bytes, chunk_bytes});
-  src.open();
+  std::unique_ptr<Source> src = std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, max_record_bytes, chunk_bytes});
+  if (read_ahead) src = std::make_unique<ReadAheadSource>(std::move(src), physical_types(plan.schema), batch_capacity);
+  src->open();
   Read r;
   Batch batch(physical_types(plan.schema), batch_capacity);
   DecodeErrors errors;
@@ -55,7 +59,7 @@ Read read_all(const std::string& path, size_t chunk_bytes, size_t max_record_byt
   while (more) {
     batch.reset();
     errors.clear();
-    more = src.next(batch, errors);
+    more = src->next(batch, errors);
     for (uint32_t i = 0; i < batch.size; ++i) {
       r.ids.push_back(read_value(batch.columns[0], *plan.schema[0].type, i).to_sql());
       r.lines.push_back(batch.positions[i].line_or_offset);
@@ -64,8 +68,8 @@ Read read_all(const std::string& path, size_t chunk_bytes, size_t max_record_byt
     }
     for (auto& e : errors.errors) r.errors.push_back(e);
   }
-  r.records = src.records_read();
-  r.bytes = src.bytes_read();
+  r.records = src->records_read();
+  r.bytes = src->bytes_read();
   return r;
 }
 
@@ -77,9 +81,11 @@ TEST_CASE("file source: records across chunk boundaries keep their bytes and lin
   for (int i = 1; i <= 200; ++i) text += "{\"id\":\"r" + std::to_string(i) + "\"}\n";
   text += "\n   \r\n{\"id\":\"crlf\"}\r\n{\"id\":\"last\"}";  // blank lines, CRLF, no final newline
   std::string path = tmp.write("in.ndjson", text);
-  for (size_t chunk : {size_t{7}, size_t{16}, size_t{1000}, size_t{1} << 20}) {
+  for (size_t chunk : {size_t{7}, size_t{16}, size_t{1000}, size_t{1} << 20})
+  for (bool read_ahead : {false, true}) {
     CAPTURE(chunk);
-    Read r = read_all(path, chunk, 1000, 64);
+    CAPTURE(read_ahead);
+    Read r = read_all(path, chunk, 1000, 64, read_ahead);
     REQUIRE(r.ids.size() == 202);
     CHECK(r.ids[0] == "'r1'");
     CHECK(r.ids[199] == "'r200'");
@@ -100,9 +106,11 @@ TEST_CASE("file source: a line longer than max-record-bytes is skipped without h
   std::string huge = "{\"id\":\"" + std::string(5000, 'x') + "\"}";
   std::string text = "{\"id\":\"a\"}\n" + huge + "\n{\"id\":\"b\"}\n" + huge;  // the last one at end of file
   std::string path = tmp.write("in.ndjson", text);
-  for (size_t chunk : {size_t{8}, size_t{64}, size_t{100000}}) {
+  for (size_t chunk : {size_t{8}, size_t{64}, size_t{100000}})
+  for (bool read_ahead : {false, true}) {
     CAPTURE(chunk);
-    Read r = read_all(path, chunk, 100);
+    CAPTURE(read_ahead);
+    Read r = read_all(path, chunk, 100, 64, read_ahead);
     CHECK(r.ids == std::vector<std::string>{"'a'", "'b'"});
     CHECK(r.lines == std::vector<uint64_t>{1, 3});
     REQUIRE(r.errors.size() == 2);
@@ -137,6 +145,76 @@ TEST_CASE("file source: globs match in sorted order; a missing file or an empty 
   CHECK_THROWS_AS(none.open(), RunError);
   FileSource missing(plan, FileSourceOptions{"ev", (tmp.dir / "missing.ndjson").string()});
   CHECK_THROWS_WITH_AS(missing.open(), doctest::Contains("missing.ndjson"), RunError);
+}
+
+TEST_CASE("read-ahead: a read error on the reading thread surfaces as it does without read-ahead") {
+  TempDir tmp;
+  std::string first;
+  for (int i = 0; i < 3000; ++i) first += "{\"id\":\"a" + std::to_string(i) + "\"}\n";
+  tmp.write("p-1.ndjson", first);
+  Compiled c(
+      "CREATE SOURCE ev (id STRING) WITH (connector = 'file', path = 'x');\n"
+      "CREATE SINK out WITH (connector = 'stdout');\n"
+      "CREATE PIPELINE p AS INSERT INTO out SELECT id FROM ev;");
+  const auto& plan = c.find<LogicalSource>(LogicalOperatorType::Source);
+  struct Outcome {
+    std::vector<std::string> ids;
+    std::string failure;
+    uint64_t records = 0;
+  };
+  auto read = [&](bool read_ahead) {
+    std::string doomed = tmp.write("p-2.ndjson", "{\"id\":\"b\"}\n");
+    std::unique_ptr<Source> src =
+        std::make_unique<FileSource>(plan, FileSourceOptions{"ev", (tmp.dir / "p-*.ndjson").string(), 1000, 512});
+    if (read_ahead) src = std::make_unique<ReadAheadSource>(std::move(src), physical_types(plan.schema), 64);
+    src->open();
+    std::filesystem::remove(doomed);  // gone between open() and the read
+    Batch batch(physical_types(plan.schema), 64);
+    DecodeErrors errors;
+    Outcome out;
+    try {
+      while (true) {
+        batch.reset();
+        errors.clear();
+        bool more = src->next(batch, errors);
+        for (uint32_t i = 0; i < batch.size; ++i)
+          out.ids.push_back(read_value(batch.columns[0], *plan.schema[0].type, i).to_sql());
+        if (!more) break;
+      }
+    } catch (const RunError& e) {
+      out.failure = e.what();
+    }
+    out.records = src->records_read();
+    if (read_ahead) CHECK_FALSE(src->next(batch, errors));  // ended: no more batches, no hang
+    return out;
+  };
+  Outcome plain = read(false), ahead = read(true);
+  CHECK(plain.failure.find("p-2.ndjson") != std::string::npos);
+  CHECK(ahead.failure == plain.failure);
+  REQUIRE(plain.ids.size() > 2000);  // the full batches before the failing read
+  CHECK(ahead.ids == plain.ids);
+  for (size_t i = 0; i < ahead.ids.size(); ++i) REQUIRE(ahead.ids[i] == "'a" + std::to_string(i) + "'");
+}
+
+TEST_CASE("read-ahead: destroyed while the reader is ahead, without reading to the end") {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "{\"id\":\"x" + std::to_string(i) + "\"}\n";
+  std::string path = tmp.write("big.ndjson", text);
+  Compiled c(
+      "CREATE SOURCE ev (id STRING) WITH (connector = 'file', path = 'x');\n"
+      "CREATE SINK out WITH (connector = 'stdout');\n"
+      "CREATE PIPELINE p AS INSERT INTO out SELECT id FROM ev;");
+  const auto& plan = c.find<LogicalSource>(LogicalOperatorType::Source);
+  auto src = std::make_unique<ReadAheadSource>(std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, 1000, 256}),
+                                               physical_types(plan.schema), 16);
+  src->open();
+  Batch batch(physical_types(plan.schema), 16);
+  DecodeErrors errors;
+  REQUIRE(src->next(batch, errors));
+  CHECK(batch.size == 16);
+  CHECK(read_value(batch.columns[0], *plan.schema[0].type, 15).to_sql() == "'x15'");
+  src.reset();  // a FAIL PIPELINE or a signal stops the run here: the reader thread must end
 }
 
 TEST_CASE("csv reader: quotes, escaped quotes, delimiters and newlines inside quotes, CRLF, NULL vs empty") {
