@@ -145,54 +145,70 @@ StringScan scan_strings(std::string_view rec) {
   return r;
 }
 
-// Maps a JSON object key to a child node. Open addressing over a hash of the
-// length and a few bytes: one probe for the handful of keys a level has.
-class KeyIndex {
- public:
-  void add(std::string key, uint32_t node) { pending_.push_back({std::move(key), node}); }
+uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
 
-  void build() {
-    size_t size = 4;
-    while (size < pending_.size() * 4) size *= 2;
-    slots_.assign(size, Slot{});
-    mask_ = static_cast<uint32_t>(size - 1);
-    for (auto& [key, node] : pending_) {
-      uint32_t h = hash(key.data(), key.size()) & mask_;
-      while (slots_[h].node != kNone) h = (h + 1) & mask_;
-      slots_[h] = Slot{std::move(key), node};
-    }
-    pending_.clear();
+// The low n (< 8) bytes of a little-endian load.
+uint64_t low_bytes(uint64_t v, size_t n) { return n >= 8 ? v : v & ((uint64_t{1} << (8 * n)) - 1); }
+
+// Maps a JSON object key to a child node, built once per level of the spec:
+// keys are bucketed by length and compared by at most two 8-byte loads (plus
+// a memcmp beyond 16 bytes), like a hand-written switch on the key.
+class KeyMatcher {
+ public:
+  void add(const std::string& key, uint32_t node) {
+    if (key.size() >= by_length_.size()) by_length_.resize(key.size() + 1);
+    char head[16] = {};
+    std::memcpy(head, key.data(), std::min(key.size(), sizeof head));
+    by_length_[key.size()].push_back(Entry{load8(head), load8(head + 8), key, node});
   }
 
-  uint32_t find(std::string_view key) const {
-    uint32_t h = hash(key.data(), key.size()) & mask_;
-    for (;;) {
-      const Slot& s = slots_[h];
-      if (s.node == kNone) return kNone;
-      if (s.key.size() == key.size() && std::memcmp(s.key.data(), key.data(), key.size()) == 0)
-        return s.node;
-      h = (h + 1) & mask_;
+  // `key` must be followed by at least 16 readable bytes (a record inside
+  // its padded InputChunk is).
+  uint32_t find_padded(std::string_view key) const {
+    const size_t n = key.size();
+    if (n >= by_length_.size()) return kNone;
+    const uint64_t lo = low_bytes(load8(key.data()), n);
+    const uint64_t hi = n > 8 ? low_bytes(load8(key.data() + 8), n - 8) : 0;
+    for (const Entry& e : by_length_[n]) {
+      if (e.lo == lo && e.hi == hi &&
+          (n <= 16 || std::memcmp(e.key.data() + 16, key.data() + 16, n - 16) == 0))
+        return e.node;
     }
+    return kNone;
+  }
+
+  // Any key (unescaped keys live in simdjson's string buffer, not padded).
+  uint32_t find(std::string_view key) const {
+    if (key.size() >= by_length_.size()) return kNone;
+    for (const Entry& e : by_length_[key.size()])
+      if (e.key == key) return e.node;
+    return kNone;
   }
 
  private:
-  static uint32_t hash(const char* p, size_t n) {
-    uint32_t h = static_cast<uint32_t>(n) * 0x9E3779B1u;
-    if (n) {
-      h ^= static_cast<uint8_t>(p[0]) * 0x85EBCA6Bu;
-      h ^= static_cast<uint8_t>(p[n - 1]) * 0xC2B2AE35u;
-      h ^= static_cast<uint8_t>(p[n / 2]) * 0x27D4EB2Fu;
-    }
-    return h ^ (h >> 15);
-  }
-  struct Slot {
+  struct Entry {
+    uint64_t lo, hi;  // bytes 0-7 and 8-15, zero-padded
     std::string key;
-    uint32_t node = kNone;
+    uint32_t node;
   };
-  std::vector<std::pair<std::string, uint32_t>> pending_;
-  std::vector<Slot> slots_;
-  uint32_t mask_ = 0;
+  std::vector<std::vector<Entry>> by_length_;
 };
+
+// The bytes of a field's key between its quotes, still escaped. Its closing
+// quote is the last non-blank byte before the ':' that precedes the value
+// (stage 1 found both outside strings), so the key itself is not scanned.
+std::string_view raw_key(od::field& f, std::string_view value_token) {
+  const char* key = f.key().raw();
+  const char* p = value_token.data() - 1;
+  while (is_ws(*p)) --p;  // the ':'
+  --p;
+  while (is_ws(*p)) --p;  // the closing quote
+  return {key, static_cast<size_t>(p - key)};
+}
 
 // One JSON key along the spec's paths. The root is the top-level object.
 struct Node {
@@ -200,7 +216,7 @@ struct Node {
   std::string name;                // dotted path, for messages
   uint32_t column = kNone;         // column reading this node's value, if any
   std::vector<uint32_t> children;  // nodes for keys below this one
-  KeyIndex index;                  // key -> child node
+  KeyMatcher keys;                 // key -> child node
   std::vector<uint32_t> below;     // every column strictly below this node
 };
 
@@ -229,12 +245,12 @@ class NdjsonDecoder::Impl {
   void decode_record(const char* p, size_t n, size_t readable, SourcePosition pos);
   bool parse_row(size_t readable);
   bool walk_object(od::object& obj, const Node& node, uint32_t depth);
-  bool visit(od::value& v, const Node& node, uint32_t depth);
+  bool visit(od::value& v, std::string_view tok, const Node& node, uint32_t depth);
   bool convert(od::value& v, std::string_view tok, uint32_t col, uint32_t depth);
   bool read_integer(od::value& v, std::string_view tok, uint32_t col, uint32_t depth,
                     int64_t* out);
   bool read_string(od::value& v, std::string_view tok, StringRef* out);
-  bool read_key(od::field& f, std::string_view* key);
+  bool unescape_key(od::field& f, std::string_view raw, std::string_view* key);
   // `JsonValue`: od::value, or od::document for a top-level value.
   template <typename JsonValue> bool validate(JsonValue& v, std::string_view tok, uint32_t depth);
   bool fail_not_an_object(const char* start);
@@ -281,6 +297,12 @@ class NdjsonDecoder::Impl {
   size_t rec_size_ = 0;
   uint32_t row_ = 0;
   uint32_t epoch_ = 0;
+  // The record has a backslash somewhere: only then can a string or key in it
+  // hold escapes (one scan per record instead of one per string).
+  bool has_escapes_ = false;
+  bool has_escape(std::string_view s) const {
+    return has_escapes_ && std::memchr(s.data(), '\\', s.size());
+  }
   std::vector<uint32_t> seen_;  // seen_[col] == epoch_: the key was present
   DecodeErrorKind err_kind_ = DecodeErrorKind::MalformedJson;
   std::string err_reason_;
@@ -312,7 +334,7 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
         next = static_cast<uint32_t>(nodes_.size());
         std::string name = node == 0 ? key : nodes_[node].name + "." + key;
         nodes_[node].children.push_back(next);
-        nodes_[node].index.add(key, next);
+        nodes_[node].keys.add(key, next);
         nodes_.emplace_back();
         nodes_.back().key = key;
         nodes_.back().name = std::move(name);
@@ -321,7 +343,6 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
     }
     nodes_[node].column = c;
   }
-  for (Node& n : nodes_) n.index.build();
   seen_.assign(cols_.size(), 0);
   values_.resize(cols_.size());
   validity_.resize(cols_.size());
@@ -443,6 +464,7 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
 
   // A fresh row: every column is NULL (decode() cleared its bits) until a value arrives.
   ++epoch_;
+  has_escapes_ = std::memchr(rec_, '\\', rec_size_) != nullptr;
   deferred_ = false;
 
   if (rec_[first] != '{') return fail_not_an_object(rec_ + first);
@@ -470,40 +492,42 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
   return true;
 }
 
-bool NdjsonDecoder::Impl::read_key(od::field& f, std::string_view* key) {
-  // Fast path: a key without escapes is its own unescaped form. Stage 1 has
-  // already checked UTF-8 and that the closing quote exists.
-  const char* k = f.key().raw();
-  const char* p = k;
-  while (*p != '"' && *p != '\\') ++p;
-  if (*p == '"') {
-    *key = std::string_view(k, static_cast<size_t>(p - k));
+// A key without escapes is its own unescaped form (stage 1 has checked its
+// UTF-8); one with escapes is unescaped, which validates them.
+bool NdjsonDecoder::Impl::unescape_key(od::field& f, std::string_view raw, std::string_view* key) {
+  if (!has_escape(raw)) {
+    *key = raw;
     return true;
   }
-  if (auto err = f.unescaped_key().get(*key); err) return fail_json(err, k - 1);
+  if (auto err = f.unescaped_key().get(*key); err) return fail_json(err, raw.data() - 1);
   return true;
 }
 
 bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_t depth) {
   for (auto field_result : obj) {
-    od::field field;
-    if (auto err = std::move(field_result).get(field); err) return fail_json(err);
-    std::string_view key;
-    if (!read_key(field, &key)) return false;
-    uint32_t child = node.index.find(key);
+    if (auto err = field_result.error(); err) return fail_json(err);
+    // A reference, not a copy: copying the fresh field stalls on store forwarding.
+    od::field& field = field_result.value_unsafe();
     od::value& value = field.value();
+    std::string_view tok = value.raw_json_token();
+    std::string_view raw = raw_key(field, tok);
+    uint32_t child = node.keys.find_padded(raw);  // a match has no escapes
     if (child == kNone) {
-      if (options.validate_unused && !validate(value, value.raw_json_token(), depth + 1))
-        return false;
+      std::string_view key;
+      if (!unescape_key(field, raw, &key)) return false;
+      if (key.data() != raw.data()) child = node.keys.find(key);
+    }
+    if (child == kNone) {
+      if (options.validate_unused && !validate(value, tok, depth + 1)) return false;
       continue;
     }
-    if (!visit(value, nodes_[child], depth + 1)) return false;
+    if (!visit(value, tok, nodes_[child], depth + 1)) return false;
   }
   return true;
 }
 
-bool NdjsonDecoder::Impl::visit(od::value& v, const Node& node, uint32_t depth) {
-  std::string_view tok = v.raw_json_token();
+bool NdjsonDecoder::Impl::visit(od::value& v, std::string_view tok, const Node& node,
+                                uint32_t depth) {
   if (node.column != kNone) seen_[node.column] = epoch_;
   if (node.children.empty()) return convert(v, tok, node.column, depth);
 
@@ -628,7 +652,7 @@ bool NdjsonDecoder::Impl::read_string(od::value& v, std::string_view tok, String
   // The token runs from the opening quote to the next structural character,
   // so it contains the closing quote.
   std::string_view body = string_body(tok);
-  if (!std::memchr(body.data(), '\\', body.size())) {
+  if (!has_escape(body)) {
     *out = StringRef{body.data(), static_cast<uint32_t>(body.size())};  // zero-copy into the chunk
     return true;
   }
@@ -676,12 +700,13 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
       od::object obj;
       if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
       for (auto field_result : obj) {
-        od::field field;
-        if (auto err = std::move(field_result).get(field); err) return fail_json(err);
-        std::string_view key;
-        if (!read_key(field, &key)) return false;
+        if (auto err = field_result.error(); err) return fail_json(err);
+        od::field& field = field_result.value_unsafe();
         od::value& child = field.value();
-        if (!validate(child, child.raw_json_token(), depth + 1)) return false;
+        std::string_view child_tok = child.raw_json_token();
+        std::string_view key;
+        if (!unescape_key(field, raw_key(field, child_tok), &key)) return false;
+        if (!validate(child, child_tok, depth + 1)) return false;
       }
       return true;
     }
@@ -690,15 +715,14 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
       od::array arr;
       if (auto err = v.get_array().get(arr); err) return fail_json(err, tok.data());
       for (auto element_result : arr) {
-        od::value element;
-        if (auto err = std::move(element_result).get(element); err) return fail_json(err);
+        if (auto err = element_result.error(); err) return fail_json(err);
+        od::value& element = element_result.value_unsafe();
         if (!validate(element, element.raw_json_token(), depth + 1)) return false;
       }
       return true;
     }
     case '"': {
-      std::string_view body = string_body(tok);
-      if (!std::memchr(body.data(), '\\', body.size())) return true;
+      if (!has_escapes_ || !has_escape(string_body(tok))) return true;
       std::string_view unescaped;
       // A top-level string is checked for trailing content too: the caller reports that.
       if (auto err = v.get_string().get(unescaped); err && err != simdjson::TRAILING_CONTENT)

@@ -238,6 +238,38 @@ TEST_CASE("keys with escapes match their unescaped form") {
   CHECK(d.i64(1, 0) == 2);
 }
 
+TEST_CASE("keys match whole, at every length, and no other key matches them") {
+  // Same length and first bytes, differing at byte 0, 7, 8, 15, 16 and last;
+  // prefixes and extensions of a spec key; a spec key with a backslash.
+  std::vector<std::string> keys = {"k",
+                                   "abcdefgh",
+                                   "abcdefgX",
+                                   "abcdefghijklmnop",
+                                   "abcdefghijklmnoX",
+                                   "abcdefghijklmnopqrstu",
+                                   "abcdefghijklmnopXrstu",
+                                   "abcdefghijklmnopqrstX",
+                                   "back\\slash"};
+  std::vector<DecodeField> cols;
+  std::string record = "{";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    cols.push_back(col({keys[i]}, Type::bigint()));
+    std::string escaped = keys[i] == "back\\slash" ? "back\\\\slash" : keys[i];
+    record += "\"" + escaped + "\":" + std::to_string(i + 1) + ",";
+  }
+  // Near misses, each with a value no column may take.
+  for (const char* other : {"", "K", "kk", "abcdefg", "abcdefghi", "Xbcdefgh", "abcdefghijklmno",
+                            "abcdefghijklmnopq", "abcdefghijklmnopqrst", "abcdefghijklmnopqrstuv",
+                            "backslash", "back\\\\slas"})
+    record += "\"" + std::string(other) + "\":\"no\",";
+  record += "\"\\u0061bcdefgh\":1}\n";  // an escaped spelling of "abcdefgh": the last one wins
+  auto d = decode(cols, record);
+  REQUIRE(d.batch.size == 1);
+  CHECK(d.i64(0, 0) == 1);
+  CHECK(d.i64(1, 0) == 1);
+  for (uint32_t i = 2; i < keys.size(); ++i) CHECK(d.i64(i, 0) == i + 1);
+}
+
 TEST_CASE("TIMESTAMP from epoch millis and ISO-8601 strings") {
   struct Case {
     const char* json;
