@@ -17,7 +17,7 @@
 #include "runtime/sinks/es_sink_operator.h"
 #include "runtime/sources/file_source.h"
 #include "runtime/sources/kafka_stream_source.h"
-#include "runtime/sources/read_ahead_source.h"
+#include "runtime/sources/parallel_file_source.h"
 
 namespace pipec {
 
@@ -153,9 +153,12 @@ void add_operator(const LogicalPipeline& plan, const LogicalOperator* op, const 
       fo.chunk_bytes = options.chunk_bytes;
       if (auto size = parse_size_bytes(src.relation->options.get("max-record-bytes", "1mb")))
         fo.max_record_bytes = static_cast<size_t>(std::max<int64_t>(*size, 1));
-      chain.source = std::make_unique<FileSource>(src, fo);
-      if (options.read_ahead)
-        chain.source = std::make_unique<ReadAheadSource>(std::move(chain.source), physical_types(src.schema), cap);
+      auto file = std::make_unique<FileSource>(src, fo);
+      if (options.decode_threads > 0)
+        chain.source = std::make_unique<ParallelFileSource>(std::move(file), physical_types(src.schema), cap,
+                                                            options.decode_threads);
+      else
+        chain.source = std::move(file);
       break;
     }
     case LogicalOperatorType::Constraint: {

@@ -25,8 +25,8 @@ struct ChainOptions {
   // kernel); otherwise every logical operator runs as its reference operator.
   const PhysicalPipeline* physical = nullptr;
   const CompiledPipeline* kernels = nullptr;
-  // File sources read and decode on a thread of their own (ReadAheadSource).
-  bool read_ahead = false;
+  // > 0: file sources decode on this many threads (ParallelFileSource).
+  int decode_threads = 0;
 };
 
 struct OperatorChain {

@@ -112,7 +112,7 @@ void PipelineRunner::skip_outside_time_range(Batch& batch) {
 void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   chain_ = build_operator_chain(
       plan_, ChainOptions{options_.batch_capacity, options_.chunk_bytes, options_.physical, options_.kernels,
-                          options_.read_ahead});
+                          options_.decode_threads});
   if (auto* sink = dynamic_cast<const SinkOperator*>(chain_.operators.back().get())) output_ = sink->output().describe();
   auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get());
   auto* es_sink = dynamic_cast<EsSinkOperator*>(chain_.operators.back().get());

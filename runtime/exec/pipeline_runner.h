@@ -33,9 +33,9 @@ struct PipelineRunOptions {
   // Fused kernels to run instead of the reference operators (see ChainOptions).
   const PhysicalPipeline* physical = nullptr;
   const CompiledPipeline* kernels = nullptr;
-  // File sources decode on a second thread, ahead of the kernels and the
-  // sink (runtime/sources/read_ahead_source.h); worth it with 2+ cores.
-  bool read_ahead = false;
+  // > 0: file sources decode on this many threads of their own while the
+  // pipeline's thread runs the rest (runtime/sources/parallel_file_source.h).
+  int decode_threads = 0;
   // Streaming sources (Kafka): how often acknowledged offsets are committed.
   int64_t commit_interval_ms = 1000;
   // Elasticsearch sinks keep a random sample of this many sent documents

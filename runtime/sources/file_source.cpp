@@ -121,7 +121,7 @@ std::shared_ptr<InputChunk> FileSource::read_chunk(DecodeErrors& errors) {
         break;
       }
       have += static_cast<size_t>(n);
-      bytes_read_ += static_cast<uint64_t>(n);
+      bytes_read_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     }
 
     if (skipping_) {
@@ -177,7 +177,7 @@ void FileSource::report_oversize(DecodeErrors& errors) {
   oversize_length_ = 0;
 }
 
-void FileSource::fill_metadata(Batch& batch, uint32_t from) {
+void FileSource::fill_metadata(Batch& batch, uint32_t from) const {
   for (const auto& m : metadata_) {
     Vector& col = batch.columns[m.column];
     for (uint32_t i = from; i < batch.size; ++i) {
@@ -190,6 +190,23 @@ void FileSource::fill_metadata(Batch& batch, uint32_t from) {
       }
     }
   }
+}
+
+std::shared_ptr<InputChunk> FileSource::next_chunk(DecodeErrors& errors) {
+  auto chunk = read_chunk(errors);
+  if (chunk) {
+    const char* p = chunk->data();
+    line_ = chunk->first_line + static_cast<uint64_t>(std::count(p, p + chunk->size(), '\n'));
+  }
+  return chunk;
+}
+
+bool FileSource::decode_chunk(NdjsonDecoder& decoder, const std::shared_ptr<InputChunk>& chunk, Batch& batch,
+                              DecodeErrors& errors, DecodeCursor& cursor) const {
+  uint32_t before = batch.size;
+  bool done = decoder.decode(chunk, batch, errors, cursor);
+  fill_metadata(batch, before);
+  return done;
 }
 
 bool FileSource::next(Batch& batch, DecodeErrors& errors) {
@@ -205,9 +222,7 @@ bool FileSource::next(Batch& batch, DecodeErrors& errors) {
       }
       cursor_ = DecodeCursor{};
     }
-    uint32_t before = batch.size;
-    bool done = decoder_.decode(chunk_, batch, errors, cursor_);
-    fill_metadata(batch, before);
+    bool done = decode_chunk(decoder_, chunk_, batch, errors, cursor_);
     if (done) {
       line_ = cursor_.line;  // the line after the chunk's last one
       chunk_.reset();

@@ -9,6 +9,7 @@
 // max_record_bytes bytes.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,18 +37,28 @@ class FileSource : public Source {
   bool next(Batch& batch, DecodeErrors& errors) override;
   const std::vector<SourceDescriptor>& descriptors() const override { return descriptors_; }
   uint64_t records_read() const override { return decoder_.stats().records + oversize_records_; }
-  uint64_t bytes_read() const override { return bytes_read_; }
+  uint64_t bytes_read() const override { return bytes_read_.load(std::memory_order_relaxed); }
   uint64_t bytes_total() const override { return bytes_total_; }
 
   // The files the path matched (after open()).
   std::vector<std::string> files() const;
+
+  // For ParallelFileSource, which decodes chunks on several threads instead
+  // of calling next(): the next chunk of whole lines with its first_line set
+  // (its lines are counted here rather than by the decoder), or null at the
+  // end; decode_chunk() is next()'s decoding step with the caller's decoder
+  // (one per thread) and fills the metadata columns.
+  std::shared_ptr<InputChunk> next_chunk(DecodeErrors& errors);
+  bool decode_chunk(NdjsonDecoder& decoder, const std::shared_ptr<InputChunk>& chunk, Batch& batch,
+                    DecodeErrors& errors, DecodeCursor& cursor) const;
+  NdjsonDecoder make_decoder() const { return NdjsonDecoder(decoder_.spec(), decoder_.options()); }
 
  private:
   // The next chunk of whole lines, or null at the end of all files.
   std::shared_ptr<InputChunk> read_chunk(DecodeErrors& errors);
   void close_file();
   void report_oversize(DecodeErrors& errors);
-  void fill_metadata(Batch& batch, uint32_t from);
+  void fill_metadata(Batch& batch, uint32_t from) const;
 
   FileSourceOptions options_;
   NdjsonDecoder decoder_;
@@ -58,7 +69,7 @@ class FileSource : public Source {
   std::vector<Metadata> metadata_;
   std::vector<SourceDescriptor> descriptors_;
   uint64_t bytes_total_ = 0;
-  uint64_t bytes_read_ = 0;
+  std::atomic<uint64_t> bytes_read_{0};  // read by the pipeline's thread while ParallelFileSource reads
   uint64_t oversize_records_ = 0;
 
   size_t file_ = 0;       // index into descriptors_

@@ -71,7 +71,7 @@ usage:
   pipec explain FILE --ir | --ir-unoptimized
   pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
             [--summary-json PATH] [--no-progress] [--batch] [--reset-state] [--from TIME --to TIME]
-            [--metrics-addr HOST:PORT] [--notify-url URL] [--single-thread]
+            [--metrics-addr HOST:PORT] [--notify-url URL] [--decode-threads N]
   pipec alias list|rollback ALIAS --hosts URL [--username U --password-env VAR | --api-key-env VAR]
             [--ca-file PEM] [--to INDEX]
   pipec functions [--format text|json]

@@ -176,7 +176,7 @@ bool apply_overrides(ast::Script& script, const std::vector<Override>& overrides
 const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
                  [--summary-json PATH] [--no-progress] [--batch] [--reset-state]
                  [--from TIME --to TIME] [--metrics-addr HOST:PORT] [--notify-url URL]
-                 [--single-thread]
+                 [--decode-threads N]
 
   --from TIME --to TIME   backfill/replay of the events of [from, to) (ISO-8601 such as
                           2026-11-01T00:00:00Z, or epoch milliseconds): Kafka sources read
@@ -190,9 +190,10 @@ const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-
   --reset-state           ignore existing checkpoints (docs/state-and-checkpoints.md)
   --metrics-addr, --notify-url, --notify-on-success, --notify-breaker-after SECONDS
                           operations (docs/operations.md)
-  --single-thread         file sources decode on the pipeline's own thread; by default they
-                          decode on a second one, ahead of it, when the process may use two
-                          or more cores (the output is the same either way)
+  --decode-threads N      file sources decode on N threads of their own while the pipeline's
+                          thread runs the rest; 0 decodes on the pipeline's thread. Default:
+                          the cores the process may use, or 0 with only one. The output is
+                          the same (dead letters may interleave differently)
 )";
 
 // --from/--to: ISO-8601 or epoch milliseconds.
@@ -241,7 +242,15 @@ int run_command(Args args) {
   take_option(args, "--summary-json", &summary_path);
   bool batch_mode = take_flag(args, "--batch");
   bool reset_state = take_flag(args, "--reset-state");
-  bool single_thread = take_flag(args, "--single-thread") || usable_cores() < 2;
+  // Decoding on as many threads as there are cores: the pipeline's own
+  // thread (kernels, encoder, sink) needs less than one.
+  int decode_threads = usable_cores() < 2 ? 0 : usable_cores();
+  if (take_option(args, "--decode-threads", &value)) {
+    char* end = nullptr;
+    long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || n < 0 || n > 256) return usage_error("--decode-threads expects 0..256, not '" + value + "'");
+    decode_threads = static_cast<int>(n);
+  }
   std::optional<PipelineRunOptions::TimeRange> time_range;
   std::string from_text, to_text;
   bool has_from = take_option(args, "--from", &from_text), has_to = take_option(args, "--to", &to_text);
@@ -368,7 +377,7 @@ int run_command(Args args) {
     }
     o.sink_sample_size = batch.sample_size(p);
     o.reset_state = reset_state;
-    o.read_ahead = !single_thread;
+    o.decode_threads = decode_threads;
     o.time_range = time_range;
     o.on_progress = observer.progress_hook();
     runners.push_back(std::make_unique<PipelineRunner>(p, o));

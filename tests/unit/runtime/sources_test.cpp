@@ -12,7 +12,7 @@
 #include "runtime/sources/csv_reader.h"
 #include "runtime/sources/file_source.h"
 #include "runtime/sources/lookup_table.h"
-#include "runtime/sources/read_ahead_source.h"
+#include "runtime/sources/parallel_file_source.h"
 #include "tests/unit/runtime/runtime_test_util.h"
 
 using namespace pipec;
@@ -40,17 +40,20 @@ struct Read {
   uint64_t bytes = 0;
 };
 
-// `read_ahead`: through a ReadAheadSource, which must change nothing.
+// `decode_threads` > 0: through a ParallelFileSource, which must change nothing.
 Read read_all(const std::string& path, size_t chunk_bytes, size_t max_record_bytes, uint32_t batch_capacity = 64,
-              bool read_ahead = false) {
+              int decode_threads = 0) {
   Compiled c(
       "CREATE SOURCE ev (id STRING, line BIGINT METADATA FROM 'line', f STRING METADATA FROM 'file')"
       " WITH (connector = 'file', path = 'x');\n"
       "CREATE SINK out WITH (connector = 'stdout');\n"
       "CREATE PIPELINE p AS INSERT INTO out SELECT id, line, f FROM ev;");
   const auto& plan = c.find<LogicalSource>(LogicalOperatorType::Source);
-  std::unique_ptr<Source> src = std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, max_record_bytes, chunk_bytes});
-  if (read_ahead) src = std::make_unique<ReadAheadSource>(std::move(src), physical_types(plan.schema), batch_capacity);
+  auto file = std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, max_record_bytes, chunk_bytes});
+  std::unique_ptr<Source> src = std::move(file);
+  if (decode_threads > 0)
+    src = std::make_unique<ParallelFileSource>(std::unique_ptr<FileSource>(static_cast<FileSource*>(src.release())),
+                                               physical_types(plan.schema), batch_capacity, decode_threads);
   src->open();
   Read r;
   Batch batch(physical_types(plan.schema), batch_capacity);
@@ -82,10 +85,10 @@ TEST_CASE("file source: records across chunk boundaries keep their bytes and lin
   text += "\n   \r\n{\"id\":\"crlf\"}\r\n{\"id\":\"last\"}";  // blank lines, CRLF, no final newline
   std::string path = tmp.write("in.ndjson", text);
   for (size_t chunk : {size_t{7}, size_t{16}, size_t{1000}, size_t{1} << 20})
-  for (bool read_ahead : {false, true}) {
+  for (int threads : {0, 1, 3}) {
     CAPTURE(chunk);
-    CAPTURE(read_ahead);
-    Read r = read_all(path, chunk, 1000, 64, read_ahead);
+    CAPTURE(threads);
+    Read r = read_all(path, chunk, 1000, 64, threads);
     REQUIRE(r.ids.size() == 202);
     CHECK(r.ids[0] == "'r1'");
     CHECK(r.ids[199] == "'r200'");
@@ -107,10 +110,10 @@ TEST_CASE("file source: a line longer than max-record-bytes is skipped without h
   std::string text = "{\"id\":\"a\"}\n" + huge + "\n{\"id\":\"b\"}\n" + huge;  // the last one at end of file
   std::string path = tmp.write("in.ndjson", text);
   for (size_t chunk : {size_t{8}, size_t{64}, size_t{100000}})
-  for (bool read_ahead : {false, true}) {
+  for (int threads : {0, 1, 3}) {
     CAPTURE(chunk);
-    CAPTURE(read_ahead);
-    Read r = read_all(path, chunk, 100, 64, read_ahead);
+    CAPTURE(threads);
+    Read r = read_all(path, chunk, 100, 64, threads);
     CHECK(r.ids == std::vector<std::string>{"'a'", "'b'"});
     CHECK(r.lines == std::vector<uint64_t>{1, 3});
     REQUIRE(r.errors.size() == 2);
@@ -147,7 +150,7 @@ TEST_CASE("file source: globs match in sorted order; a missing file or an empty 
   CHECK_THROWS_WITH_AS(missing.open(), doctest::Contains("missing.ndjson"), RunError);
 }
 
-TEST_CASE("read-ahead: a read error on the reading thread surfaces as it does without read-ahead") {
+TEST_CASE("parallel decode: a read error on a worker surfaces after the same rows as without it") {
   TempDir tmp;
   std::string first;
   for (int i = 0; i < 3000; ++i) first += "{\"id\":\"a" + std::to_string(i) + "\"}\n";
@@ -162,11 +165,12 @@ TEST_CASE("read-ahead: a read error on the reading thread surfaces as it does wi
     std::string failure;
     uint64_t records = 0;
   };
-  auto read = [&](bool read_ahead) {
+  auto read = [&](int threads) {
     std::string doomed = tmp.write("p-2.ndjson", "{\"id\":\"b\"}\n");
-    std::unique_ptr<Source> src =
-        std::make_unique<FileSource>(plan, FileSourceOptions{"ev", (tmp.dir / "p-*.ndjson").string(), 1000, 512});
-    if (read_ahead) src = std::make_unique<ReadAheadSource>(std::move(src), physical_types(plan.schema), 64);
+    auto file = std::make_unique<FileSource>(plan, FileSourceOptions{"ev", (tmp.dir / "p-*.ndjson").string(), 1000, 512});
+    std::unique_ptr<Source> src;
+    if (threads > 0) src = std::make_unique<ParallelFileSource>(std::move(file), physical_types(plan.schema), 64, threads);
+    else src = std::move(file);
     src->open();
     std::filesystem::remove(doomed);  // gone between open() and the read
     Batch batch(physical_types(plan.schema), 64);
@@ -185,18 +189,25 @@ TEST_CASE("read-ahead: a read error on the reading thread surfaces as it does wi
       out.failure = e.what();
     }
     out.records = src->records_read();
-    if (read_ahead) CHECK_FALSE(src->next(batch, errors));  // ended: no more batches, no hang
+    if (threads > 0) CHECK_FALSE(src->next(batch, errors));  // ended: no more batches, no hang
     return out;
   };
-  Outcome plain = read(false), ahead = read(true);
+  Outcome plain = read(0);
   CHECK(plain.failure.find("p-2.ndjson") != std::string::npos);
-  CHECK(ahead.failure == plain.failure);
   REQUIRE(plain.ids.size() > 2000);  // the full batches before the failing read
-  CHECK(ahead.ids == plain.ids);
-  for (size_t i = 0; i < ahead.ids.size(); ++i) REQUIRE(ahead.ids[i] == "'a" + std::to_string(i) + "'");
+  for (int threads : {1, 2, 4}) {
+    CAPTURE(threads);
+    Outcome parallel = read(threads);
+    CHECK(parallel.failure == plain.failure);
+    // Batches end at chunk ends here, so the rows of the chunk the failing read
+    // interrupted come out too: every row of the first file, in order.
+    REQUIRE(parallel.ids.size() == 3000);
+    for (size_t i = 0; i < parallel.ids.size(); ++i) REQUIRE(parallel.ids[i] == "'a" + std::to_string(i) + "'");
+    CHECK(parallel.records == 3000);
+  }
 }
 
-TEST_CASE("read-ahead: destroyed while the reader is ahead, without reading to the end") {
+TEST_CASE("parallel decode: destroyed while workers are ahead, without reading to the end") {
   TempDir tmp;
   std::string text;
   for (int i = 0; i < 5000; ++i) text += "{\"id\":\"x" + std::to_string(i) + "\"}\n";
@@ -206,15 +217,15 @@ TEST_CASE("read-ahead: destroyed while the reader is ahead, without reading to t
       "CREATE SINK out WITH (connector = 'stdout');\n"
       "CREATE PIPELINE p AS INSERT INTO out SELECT id FROM ev;");
   const auto& plan = c.find<LogicalSource>(LogicalOperatorType::Source);
-  auto src = std::make_unique<ReadAheadSource>(std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, 1000, 256}),
-                                               physical_types(plan.schema), 16);
+  auto src = std::make_unique<ParallelFileSource>(std::make_unique<FileSource>(plan, FileSourceOptions{"ev", path, 1000, 256}),
+                                                  physical_types(plan.schema), 16, 2);
   src->open();
   Batch batch(physical_types(plan.schema), 16);
   DecodeErrors errors;
   REQUIRE(src->next(batch, errors));
   CHECK(batch.size == 16);
   CHECK(read_value(batch.columns[0], *plan.schema[0].type, 15).to_sql() == "'x15'");
-  src.reset();  // a FAIL PIPELINE or a signal stops the run here: the reader thread must end
+  src.reset();  // a FAIL PIPELINE or a signal stops the run here: the workers must end
 }
 
 TEST_CASE("csv reader: quotes, escaped quotes, delimiters and newlines inside quotes, CRLF, NULL vs empty") {
