@@ -253,6 +253,11 @@ class NdjsonDecoder::Impl {
   bool unescape_key(od::field& f, std::string_view raw, std::string_view* key);
   // `JsonValue`: od::value, or od::document for a top-level value.
   template <typename JsonValue> bool validate(JsonValue& v, std::string_view tok, uint32_t depth);
+  template <typename JsonValue> bool validate_scalar(JsonValue& v, std::string_view tok);
+  // validate() with scalars checked in line: most skipped values are scalars.
+  bool validate_value(od::value& v, std::string_view tok, uint32_t depth) {
+    return tok[0] == '{' || tok[0] == '[' ? validate(v, tok, depth) : validate_scalar(v, tok);
+  }
   bool fail_not_an_object(const char* start);
   bool capture_raw(od::value& v, std::string_view tok, uint32_t depth, StringRef* out);
   const char* location_after_value(const char* start);
@@ -512,13 +517,13 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
     std::string_view tok = value.raw_json_token();
     std::string_view raw = raw_key(field, tok);
     uint32_t child = node.keys.find_padded(raw);  // a match has no escapes
-    if (child == kNone) {
+    if (child == kNone && has_escapes_) {
       std::string_view key;
       if (!unescape_key(field, raw, &key)) return false;
       if (key.data() != raw.data()) child = node.keys.find(key);
     }
     if (child == kNone) {
-      if (options.validate_unused && !validate(value, tok, depth + 1)) return false;
+      if (options.validate_unused && !validate_value(value, tok, depth + 1)) return false;
       continue;
     }
     if (!visit(value, tok, nodes_[child], depth + 1)) return false;
@@ -704,9 +709,11 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
         od::field& field = field_result.value_unsafe();
         od::value& child = field.value();
         std::string_view child_tok = child.raw_json_token();
-        std::string_view key;
-        if (!unescape_key(field, raw_key(field, child_tok), &key)) return false;
-        if (!validate(child, child_tok, depth + 1)) return false;
+        if (has_escapes_) {
+          std::string_view key;
+          if (!unescape_key(field, raw_key(field, child_tok), &key)) return false;
+        }
+        if (!validate_value(child, child_tok, depth + 1)) return false;
       }
       return true;
     }
@@ -717,12 +724,19 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
       for (auto element_result : arr) {
         if (auto err = element_result.error(); err) return fail_json(err);
         od::value& element = element_result.value_unsafe();
-        if (!validate(element, element.raw_json_token(), depth + 1)) return false;
+        if (!validate_value(element, element.raw_json_token(), depth + 1)) return false;
       }
       return true;
     }
+    default: return validate_scalar(v, tok);
+  }
+}
+
+template <typename JsonValue>
+bool NdjsonDecoder::Impl::validate_scalar(JsonValue& v, std::string_view tok) {
+  switch (tok[0]) {
     case '"': {
-      if (!has_escapes_ || !has_escape(string_body(tok))) return true;
+      if (!has_escape(string_body(tok))) return true;
       std::string_view unescaped;
       // A top-level string is checked for trailing content too: the caller reports that.
       if (auto err = v.get_string().get(unescaped); err && err != simdjson::TRAILING_CONTENT)
