@@ -481,9 +481,12 @@ class KernelBuilder {
     return {r, valid};
   }
 
-  // Byte equality of two strings: lengths first, then memcmp, which LLVM
-  // expands inline when one side is a constant (`status <> 'cancelled'`,
-  // IN lists) instead of calling pipec_rt_string_compare for an ordering.
+  // Byte equality of two strings: lengths first, then the bytes, instead of
+  // calling pipec_rt_string_compare for an ordering. Against a constant of at
+  // most 16 bytes (`status <> 'cancelled'`, IN lists) the bytes are one
+  // integer load of exactly that width per side (the constant's folds away);
+  // otherwise memcmp. (LLVM's own memcmp expansion is a codegen pass, off at
+  // the JIT's CodeGenOpt::None.)
   Value* strings_equal(Value* a, Value* b) {
     Value* len_a = b_.CreateExtractValue(a, 1);
     Value* len_b = b_.CreateExtractValue(b, 1);
@@ -493,9 +496,23 @@ class KernelBuilder {
     b_.CreateCondBr(b_.CreateICmpEQ(len_a, len_b), bytes, done);
     b_.SetInsertPoint(bytes);
     Value* n = b_.CreateZExt(llvm::isa<llvm::Constant>(len_a) ? len_a : len_b, i64_);
-    auto memcmp = declare("memcmp", i32_, {ptr_, ptr_, i64_});
-    Value* diff = b_.CreateCall(memcmp, {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(b, 0), n});
-    Value* same_bytes = b_.CreateICmpEQ(diff, b_.getInt32(0));
+    Value* ptr_a = b_.CreateExtractValue(a, 0);
+    Value* ptr_b = b_.CreateExtractValue(b, 0);
+    Value* same_bytes;
+    auto* constant_n = llvm::dyn_cast<llvm::ConstantInt>(n);
+    if (constant_n && constant_n->getZExtValue() <= 16) {
+      const unsigned width = static_cast<unsigned>(constant_n->getZExtValue()) * 8;
+      if (width == 0) {
+        same_bytes = b_.getTrue();
+      } else {
+        llvm::Type* word = b_.getIntNTy(width);
+        same_bytes = b_.CreateICmpEQ(b_.CreateAlignedLoad(word, ptr_a, llvm::MaybeAlign(1)),
+                                     b_.CreateAlignedLoad(word, ptr_b, llvm::MaybeAlign(1)));
+      }
+    } else {
+      auto memcmp = declare("memcmp", i32_, {ptr_, ptr_, i64_});
+      same_bytes = b_.CreateICmpEQ(b_.CreateCall(memcmp, {ptr_a, ptr_b, n}), b_.getInt32(0));
+    }
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
     llvm::PHINode* equal = b_.CreatePHI(i1_, 2, "streq");

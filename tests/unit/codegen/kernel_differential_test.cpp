@@ -106,8 +106,11 @@ class ExprGen {
       }
       case TypeId::String: {
         if (column) return over_outputs ? (pick(2) ? "c2" : "c7") : pick(2) ? "s" : "t";
-        static const char* lits[] = {"''", "'a'", "'abc'", "'42'", "'x''y'", "' 7 '"};
-        return lits[pick(6)];
+        // Lengths 0-20: equality against constants of up to 16 bytes compiles to
+        // integer loads, longer ones to memcmp.
+        static const char* lits[] = {"''", "'a'", "'abc'", "'42'", "'x''y'", "' 7 '",
+                                     "'cancelled'", "'abcdefghijklmnop'", "'2024-01-02T03:04:05Z'"};
+        return lits[pick(9)];
       }
       case TypeId::Boolean: {
         if (column) return over_outputs ? "c3" : "f";
@@ -132,7 +135,8 @@ TestBatch make_data(uint32_t rows, uint64_t seed) {
   std::mt19937_64 rng(seed);
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
   TestBatch tb;
-  tb.strings = {"", "a", "abc", "ABC", "42", " 7 ", "1e3", "é", std::string(300, 'z'), "2024-01-02T03:04:05Z", "true"};
+  tb.strings = {"", "a", "abc", "ABC", "42", " 7 ", "1e3", "é", std::string(300, 'z'), "2024-01-02T03:04:05Z", "true",
+                "cancelled", "abcdefghijklmnop", "abcdefghijklmnoq"};
   const int64_t ints[] = {0, 1, -1, 2, 7, -7, 1000, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 3};
   const double dbls[] = {0.0, -0.0, 1.5, -2.5, 0.5, 2.5, std::nan(""), INFINITY, -INFINITY, 1e308, 3.0};
   for (auto& col : kColumns) {
@@ -215,64 +219,75 @@ std::string pipeline_text(ExprGen& g, int exprs) {
          " CONSTRAINT dlq_k EXPECT (" + dlq + ") ON VIOLATION DEAD LETTER;\n";
 }
 
+struct CompareCounts {
+  int exprs = 0, rows = 0;
+  int narrowing_kernels = 0;  // a later constraint checked fewer rows than the first (DROP ROW removed some)
+};
+
+// Compiles every kernel of `text` and runs it natively and through the
+// reference kernel on generated data: same statuses, counts and outputs.
+void compare_kernels(const std::string& text, bool fold_constants, uint64_t data_seed, CompareCounts& counts) {
+  const uint32_t rows = 300;
+  SourceManager sm;
+  DiagnosticEngine diags(sm);
+  auto script = parse_text("gen.pipe", text, sm, diags);
+  auto bound = bind_script(script, diags);
+  INFO(text);
+  INFO(render_text(diags));
+  REQUIRE_FALSE(diags.has_errors());
+  auto plans = build_logical_plans(bound);
+  REQUIRE(plans.size() == 1);
+  OptimizerOptions opts;
+  if (!fold_constants) opts.disabled.insert("constant_folding");  // let the JIT see constant subtrees too
+  optimize(plans[0], opts);
+  auto physical = lower_to_physical(plans[0]);
+  KernelCompileOptions ko;
+  auto compiled = compile_kernels(physical, ko);
+  REQUIRE(compiled.error.empty());
+  for (const auto& k : compiled.kernels) {
+    INFO(k.interpreted_because);
+    REQUIRE(bool(k.native));
+    TestBatch data = make_data(rows, data_seed);
+    RunResult jit, ref;
+    run(k, data, rows, true, jit);
+    run(k, data, rows, false, ref);
+    CHECK(jit.status == ref.status);
+    CHECK(jit.reason == ref.reason);
+    CHECK(jit.violations == ref.violations);
+    CHECK(jit.checked == ref.checked);
+    size_t slots = k.spec.constraints.size();
+    if (slots > 1 && ref.checked[slots - 1] < ref.checked[0]) ++counts.narrowing_kernels;
+    CHECK(jit.fail_row == ref.fail_row);
+    for (size_t c = 0; c < k.spec.outputs.size() && k.spec.projects; ++c) {
+      PipecKernelColumn jc{jit.outputs[c].raw_data(), jit.outputs[c].validity()};
+      PipecKernelColumn rc{ref.outputs[c].raw_data(), ref.outputs[c].validity()};
+      for (uint32_t i = 0; i < rows; ++i) {
+        if (ref.status[i] != 0) continue;
+        Value a = read_slot(jc, *k.spec.outputs[c].type, i);
+        Value b = read_slot(rc, *k.spec.outputs[c].type, i);
+        if (!a.identical(b)) {
+          FAIL_CHECK("column " << k.spec.outputs[c].name << " row " << i << ": jit " << a.to_sql() << " vs reference "
+                               << b.to_sql());
+          break;
+        }
+        ++counts.rows;
+      }
+      ++counts.exprs;
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("compiled kernels match the reference kernel on generated expressions and data") {
   ExprGen gen(20261123);
-  int compared_exprs = 0, compared_rows = 0, pipelines = 0;
-  int narrowing_kernels = 0;  // a later constraint checked fewer rows than the first (DROP ROW removed some)
-  const uint32_t rows = 300;
+  CompareCounts counts;
+  int pipelines = 0;
   for (int round = 0; round < 40; ++round) {
-    std::string text = pipeline_text(gen, 50);
-    SourceManager sm;
-    DiagnosticEngine diags(sm);
-    auto script = parse_text("gen.pipe", text, sm, diags);
-    auto bound = bind_script(script, diags);
-    INFO(text);
-    INFO(render_text(diags));
-    REQUIRE_FALSE(diags.has_errors());
-    auto plans = build_logical_plans(bound);
-    REQUIRE(plans.size() == 1);
-    OptimizerOptions opts;
-    if (round % 2) opts.disabled.insert("constant_folding");  // let the JIT see constant subtrees too
-    optimize(plans[0], opts);
-    auto physical = lower_to_physical(plans[0]);
-    KernelCompileOptions ko;
-    auto compiled = compile_kernels(physical, ko);
-    REQUIRE(compiled.error.empty());
-    for (const auto& k : compiled.kernels) {
-      INFO(k.interpreted_because);
-      REQUIRE(bool(k.native));
-      TestBatch data = make_data(rows, 1000 + round);
-      RunResult jit, ref;
-      run(k, data, rows, true, jit);
-      run(k, data, rows, false, ref);
-      CHECK(jit.status == ref.status);
-      CHECK(jit.reason == ref.reason);
-      CHECK(jit.violations == ref.violations);
-      CHECK(jit.checked == ref.checked);
-      size_t slots = k.spec.constraints.size();
-      if (slots > 1 && ref.checked[slots - 1] < ref.checked[0]) ++narrowing_kernels;
-      CHECK(jit.fail_row == ref.fail_row);
-      for (size_t c = 0; c < k.spec.outputs.size() && k.spec.projects; ++c) {
-        PipecKernelColumn jc{jit.outputs[c].raw_data(), jit.outputs[c].validity()};
-        PipecKernelColumn rc{ref.outputs[c].raw_data(), ref.outputs[c].validity()};
-        for (uint32_t i = 0; i < rows; ++i) {
-          if (ref.status[i] != 0) continue;
-          Value a = read_slot(jc, *k.spec.outputs[c].type, i);
-          Value b = read_slot(rc, *k.spec.outputs[c].type, i);
-          if (!a.identical(b)) {
-            FAIL_CHECK("column " << k.spec.outputs[c].name << " row " << i << ": jit " << a.to_sql() << " vs reference "
-                                 << b.to_sql());
-            break;
-          }
-          ++compared_rows;
-        }
-        ++compared_exprs;
-      }
-    }
+    compare_kernels(pipeline_text(gen, 50), round % 2 == 0, 1000 + round, counts);
     ++pipelines;
   }
+  const int compared_exprs = counts.exprs, compared_rows = counts.rows, narrowing_kernels = counts.narrowing_kernels;
   MESSAGE("compared " << compared_exprs << " expressions over " << compared_rows << " live values in " << pipelines
                       << " pipelines");
   CHECK(compared_exprs >= 2000);
@@ -299,4 +314,27 @@ TEST_CASE("explain IR names the kernel and is valid after optimization") {
   CHECK(raw.find("llvm.sadd.with.overflow.i64") != std::string::npos);
   CHECK(raw.find("pipec_fn_upper_0") != std::string::npos);
   CHECK(opt.find("define void @pipec_kernel_0") != std::string::npos);
+}
+
+TEST_CASE("string = and <> against constants of every width match the reference kernel") {
+  // Up to 16 bytes the comparison is an integer load per side, beyond that
+  // memcmp; the data holds near misses ("abcdefghijklmnoq") of the constants.
+  std::string select;
+  int n = 0;
+  for (const char* lit : {"''", "'a'", "'42'", "'abc'", "'cancelled'", "'abcdefghijklmnop'", "'abcdefghijklmno'",
+                          "'2024-01-02T03:04:05Z'", "'2024-01-02T03:04:05X'"}) {
+    for (const char* cmp : {"s = ", "s <> ", "t = "}) {
+      select += std::string(n ? ", " : "") + cmp + lit + " AS c" + std::to_string(n);
+      ++n;
+    }
+  }
+  std::string cols;
+  for (auto& c : kColumns) cols += std::string(cols.empty() ? "" : ", ") + c[0] + " " + c[1];
+  std::string text = "CREATE SOURCE src (" + cols + ") WITH (connector = 'file', path = 'x');\n"
+                     "CREATE SINK out WITH (connector = 'stdout');\n"
+                     "CREATE PIPELINE p AS INSERT INTO out SELECT " + select + " FROM src WHERE s <> 'cancelled';\n";
+  CompareCounts counts;
+  compare_kernels(text, true, 7, counts);
+  CHECK(counts.exprs == n);
+  CHECK(counts.rows > 0);
 }
