@@ -117,12 +117,19 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   auto* kafka = dynamic_cast<KafkaStreamSource*>(chain_.source.get());
   auto* es_sink = dynamic_cast<EsSinkOperator*>(chain_.operators.back().get());
   if (es_sink && options_.sink_sample_size) es_sink->keep_sample(options_.sink_sample_size);
-  if (es_sink) es_sink->set_stop_flag(&stop);
+  if (es_sink) {
+    es_sink->set_stop_flag(&stop);
+    // A push that waits out an outage (a file source has nothing to pause)
+    // must not cost the group membership, nor freeze /metrics and the
+    // breaker notifications, which read the sink's state in on_progress.
+    es_sink->set_wait_hook([this, kafka] {
+      if (kafka) kafka->keep_alive();
+      if (options_.on_progress) options_.on_progress(*this);
+    });
+  }
   if (kafka && es_sink) {
     es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
                                     [kafka](Ticket t) { kafka->release(t); }});
-    // A push that waits out an outage must not cost the group membership.
-    es_sink->set_wait_hook([kafka] { kafka->keep_alive(); });
     // A revocation waits (bounded) for the acks of what is in flight, so the
     // next owner does not re-deliver what was already indexed.
     kafka->set_revoke_drain([this, es_sink] {

@@ -9,6 +9,11 @@ receiver.
   prometheus_client parser) until everything is acknowledged and committed;
   the counters must equal what the input implies and, after SIGTERM, what
   the summary reports. ~15 s; needs Kafka and OpenSearch (tools/services/up.sh).
+- test_file_to_es_outage_alerts: a file -> OpenSearch load whose bulk requests
+  all get 503 (fault proxy) blocks inside the sink; /metrics must still show
+  the open breaker and `sink_unavailable` must still be posted, then, once
+  the cluster answers again, `sink_recovered` and every document indexed.
+  ~15 s; needs OpenSearch.
 - test_fail_pipeline_notifies / test_dead_webhook_changes_nothing: a file
   pipeline whose FAIL PIPELINE constraint fires; the receiver gets the run id,
   error, dead-letter location and counts; a webhook nobody listens on leaves
@@ -28,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from pipeline_e2e import pipec_bin, producer, produce_events, tail, write_pipe
+from pipeline_e2e import FaultProxy, count, pipec_bin, producer, produce_events, tail, write_pipe
 
 N = 300
 POISON = [b"not json at all", b'{"id": "x", "amount": 1}']
@@ -292,3 +297,59 @@ def test_dead_webhook_changes_nothing(tmp_path):
     assert "/x" not in failed[0]  # the webhook's path (its secret) is not logged
     assert "(attempt 4 of 4)" in failed[0]
     assert comparable(l for l in lines if l not in failed) == comparable(quiet.stderr.splitlines())
+
+
+def test_file_to_es_outage_alerts(es, tmp_path):
+    """A file source has nothing to pause: during an outage the run waits
+    inside the sink's push, and the metrics and breaker alerts must keep
+    coming from there."""
+    n = 20000
+    index = f"pipec-outage-{int(time.time() * 1000)}"
+    with open(tmp_path / "in.ndjson", "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"d{i}", "n": i, "pad": "x" * 100}) + "\n")
+    proxy = FaultProxy({"rules": [{"match": "bulk", "every": 1, "fault": "status", "status": 503}]})
+    (tmp_path / "p.pipe").write_text(f"""
+CREATE SOURCE ev (id STRING NOT NULL, n BIGINT, pad STRING) WITH (connector = 'file', path = 'in.ndjson');
+CREATE SINK es WITH (connector = 'elasticsearch', hosts = '{proxy.url}', index = '{index}', 'document.id' = 'id',
+  'bulk.max-bytes' = '64kb', 'retry.max-buffered-bytes' = '256kb', 'retry.initial-backoff' = '50ms',
+  'retry.max-backoff' = '200ms', 'retry.max-attempts' = '1000');
+CREATE PIPELINE p AS INSERT INTO es SELECT id, n, pad FROM ev;
+""")
+    receiver = Receiver()
+    log_path = tmp_path / "pipec.log"
+    try:
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([pipec_bin(), "run", "--no-progress", "--metrics-addr", "127.0.0.1:0",
+                                     "--notify-url", receiver.url + "/hook", "--notify-breaker-after", "1",
+                                     "p.pipe"], stdout=log, stderr=subprocess.STDOUT, cwd=str(tmp_path))
+        url = wait_for_endpoint(log_path, proc)
+        sk = {"pipeline": "p", "sink": "es"}
+        deadline = time.time() + 60
+        while not any(b["event"] == "sink_unavailable" for _, _, b in receiver.bodies):
+            assert proc.poll() is None, "pipec exited during the outage:\n" + tail(log_path)
+            assert time.time() < deadline, "no sink_unavailable notification during the outage:\n" + tail(log_path)
+            time.sleep(0.2)
+        samples, text = scrape(url)
+        assert value(samples, "pipec_sink_circuit_breaker_state", **sk) in (1, 2), text
+        assert value(samples, "pipec_sink_bulk_error_responses_total", status="5xx", **sk) >= 1, text
+        assert value(samples, "pipec_sink_documents_acknowledged_total", **sk) == 0
+        failures_then = value(samples, "pipec_sink_bulk_request_failures_total", **sk)
+        time.sleep(1.5)
+        samples, text = scrape(url)  # still moving while the run is stuck in the sink
+        assert value(samples, "pipec_sink_bulk_request_failures_total", **sk) > failures_then, text
+        assert proc.poll() is None
+        proxy.set_schedule({"rules": []})  # the cluster answers again
+        rc = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        receiver.close()
+        proxy.close()
+    assert rc == 0, tail(log_path)
+    events = [b["event"] for _, _, b in receiver.bodies]
+    assert events.count("sink_unavailable") == 1, events
+    assert "sink_recovered" in events, events
+    es.indices.refresh(index=index)
+    assert count(es, index) == n
+    es.indices.delete(index=index, ignore=[404])
