@@ -56,6 +56,7 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"elasticsearch", K::Sink, false, "batch.sample-size", T::Integer, false, "", "documents fetched back and compared with what was sent (default 100)"},
       {"elasticsearch", K::Sink, false, "batch.min-pass-rate", T::Fraction, false, "", "lowest constraint pass rate that allows the swap (default 0.99)"},
       {"elasticsearch", K::Sink, false, "batch.min-pass-rate.", T::Fraction, false, "", "the same for one constraint: 'batch.min-pass-rate.<constraint>'"},
+      {"elasticsearch", K::Sink, false, "batch.max-count-change", T::Fraction, false, "", "largest change of the document count against the live version that allows the swap, e.g. 20% (default: not checked)"},
       // ---- stdout / file sinks write the same _bulk NDJSON
       {"stdout", K::Sink, false, "index", T::String, false, "", "index name in action lines (default: sink name)"},
       {"stdout", K::Sink, false, "document.id", T::String, false, "", "comma-separated key columns hashed into _id"},

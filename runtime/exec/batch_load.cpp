@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <map>
 
@@ -39,6 +40,18 @@ std::string show_ms(double ms) { return ms >= 1000 ? fmt::format("{:.2f} s", ms 
 }  // namespace
 
 // ---------------------------------------------------------------- validation
+
+ValidationCheck check_count_change(uint64_t indexed, const std::string& live_index, std::optional<uint64_t> live_count,
+                                   double max_change) {
+  if (!live_count) return {"previous", true, "no live version to compare with (the first load)"};
+  double change = *live_count ? (static_cast<double>(indexed) - static_cast<double>(*live_count)) /
+                                    static_cast<double>(*live_count)
+                              : (indexed ? 1.0 : 0.0);
+  return {"previous", std::abs(change) <= max_change + 1e-12,
+          fmt::format("{} documents, {} in the live version {}: {}{}, at most \u00b1{}", group_digits(indexed),
+                      group_digits(*live_count), live_index, change >= 0 ? "+" : "-", percent(std::abs(change)),
+                      percent(max_change))};
+}
 
 std::vector<ValidationCheck> check_counts(const LoadCounts& c) {
   std::vector<ValidationCheck> out;
@@ -274,6 +287,15 @@ void BatchLoad::finish_one(Target& t, const std::vector<const PipelineRunner*>& 
       start = std::chrono::steady_clock::now();
       std::vector<ValidationCheck> checks = check_counts(counts);
       for (const auto& r : rates) checks.push_back(check_pass_rate(r));
+      if (t.config.batch_max_count_change) {
+        std::optional<uint64_t> live_count;
+        if (!t.before.empty()) {
+          live_count = 0;
+          for (const auto& index : t.before) *live_count += admin.count(index);
+        }
+        checks.push_back(check_count_change(counts.indexed, t.before.empty() ? "" : t.before.front(), live_count,
+                                            *t.config.batch_max_count_change));
+      }
       if (!sample.empty()) {
         std::string ids;
         for (const auto& d : sample) ids += (ids.empty() ? "" : ",") + ("\"" + d.id + "\"");

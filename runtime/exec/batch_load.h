@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,11 @@ struct ValidationCheck {
 // acknowledged document).
 std::vector<ValidationCheck> check_counts(const LoadCounts& counts);
 ValidationCheck check_pass_rate(const ConstraintRate& rate);
+// The canary check against the version readers see now ('batch.max-count-change'):
+// the new version's document count may differ from the live one's by at most
+// `max_change` (a fraction of the live count). No live version: passes.
+ValidationCheck check_count_change(uint64_t indexed, const std::string& live_index, std::optional<uint64_t> live_count,
+                                   double max_change);
 // One run's constraints with the minimum rate the sink's options set for each.
 std::vector<ConstraintRate> pass_rates(const std::deque<ConstraintStats>& constraints, const es::EsConfig& config);
 

@@ -14,6 +14,8 @@ OpenSearch of tools/services/ (no mocks). Every test uses its own alias
     there is nothing to roll back to, no alias or no server.
 (4) settings: 0 replicas and refresh off while loading, restored after; one
     segment per shard after the force-merge.
+(5) 'batch.max-count-change': a load whose document count is off by more than
+    that from the live version's is not swapped in; one within it is.
 
 PIPEC_OPENSEARCH_PORT as for the scripts; PIPEC_BIN overrides the pipec binary
 (pipeline_e2e.py; the `es` fixture is conftest.py's).
@@ -309,3 +311,38 @@ CREATE PIPELINE p AS INSERT INTO out SELECT id FROM orders;
     code, err = run(pipe)
     assert code == 2 and "no pipeline writes to one" in err, err
     assert not (tmp_path / "out.ndjson").exists()
+
+
+def test_count_change_against_the_live_version(es, alias, tmp_path):
+    data = tmp_path / "orders.ndjson"
+    first = events(range(200))
+    write_events(data, first)
+    pipe = write_pipe(tmp_path, alias, data, ", 'batch.max-count-change' = '20%'")
+    code, err = run(pipe)
+    assert code == 0, err
+    assert "ok   previous    no live version to compare with" in err, err
+    [v1] = live(es, alias)
+    n1 = len(expected_ids(first))
+
+    # An upstream that delivered half the day: refused, the alias stays.
+    half = events(range(100))
+    write_events(data, half)
+    time.sleep(1.1)
+    code, err = run(pipe)
+    assert code == 1, err
+    assert live(es, alias) == [v1]
+    n2 = len(expected_ids(half))
+    change = (n2 - n1) / n1 * 100
+    assert f"FAIL previous    {n2} documents, {n1} in the live version {v1}: -{abs(change):.2f}%, at most \u00b120.00%" \
+        in err, err
+    assert ids_through(es, alias) == expected_ids(first)
+
+    # 10% more than the live version: swapped.
+    more = events(range(220))
+    write_events(data, more)
+    time.sleep(1.1)
+    code, err = run(pipe)
+    assert code == 0, err
+    assert live(es, alias) != [v1]
+    assert re.search(r"ok   previous    \d+ documents, " + str(n1) + r" in the live version " + re.escape(v1) + r": \+", err), err
+    assert ids_through(es, alias) == expected_ids(more)

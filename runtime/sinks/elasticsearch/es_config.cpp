@@ -168,6 +168,10 @@ EsConfig parse_es_config(const EsOptionMap& options) {
   }
   c.batch_max_segments = static_cast<int>(integer(options, "batch.max-segments", c.batch_max_segments, 0, 1000));
   c.batch_sample_size = static_cast<int>(integer(options, "batch.sample-size", c.batch_sample_size, 0, 10'000));
+  if (const std::string* v = find(options, "batch.max-count-change")) {
+    c.batch_max_count_change = parse_fraction(*v);
+    if (!c.batch_max_count_change) bad("batch.max-count-change", *v, "a fraction between 0 and 1 (e.g. 0.2 or 20%)");
+  }
   constexpr std::string_view kPassRate = "batch.min-pass-rate";
   for (const auto& [key, value] : options) {
     if (key.compare(0, kPassRate.size(), kPassRate) != 0) continue;

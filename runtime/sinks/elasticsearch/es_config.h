@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -79,6 +80,7 @@ struct EsConfig {
   int batch_max_segments = 1;
   int batch_sample_size = 100;
   double batch_min_pass_rate = 0.99;
+  std::optional<double> batch_max_count_change;  // against the live version; unset: not checked
   std::map<std::string, double, std::less<>> batch_min_pass_rate_by_constraint;
 
   // Not user options.

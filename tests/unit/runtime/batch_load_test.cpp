@@ -61,6 +61,23 @@ TEST_CASE("batch: rollback goes to the newest version older than the live one") 
   CHECK(previous_version(v, "a-20250101-000000").empty());
 }
 
+TEST_CASE("batch: the count against the live version ('batch.max-count-change')") {
+  ValidationCheck first = check_count_change(500, "", std::nullopt, 0.2);
+  CHECK(first.ok);
+  CHECK(first.detail.find("no live version") != std::string::npos);
+  ValidationCheck grew = check_count_change(1100, "a-20250101-000000", 1000, 0.2);
+  CHECK(grew.ok);
+  CHECK(grew.name == "previous");
+  CHECK(grew.detail == "1,100 documents, 1,000 in the live version a-20250101-000000: +10.00%, at most \u00b120.00%");
+  CHECK(check_count_change(1200, "a", 1000, 0.2).ok);   // exactly at the limit
+  CHECK_FALSE(check_count_change(1201, "a", 1000, 0.2).ok);
+  ValidationCheck halved = check_count_change(500, "a", 1000, 0.2);
+  CHECK_FALSE(halved.ok);
+  CHECK(halved.detail.find(": -50.00%") != std::string::npos);
+  CHECK(check_count_change(0, "a", 0, 0.0).ok);         // empty before and after
+  CHECK_FALSE(check_count_change(3, "a", 0, 0.5).ok);   // from nothing to something: +100%
+}
+
 TEST_CASE("batch: counts add up or the check says which number is off") {
   LoadCounts c;
   c.events_in = 1000;
