@@ -431,8 +431,7 @@ void NdjsonDecoder::Impl::decode_record(const char* p, size_t n, size_t readable
     return;
   }
   batch_->arena.rewind(mark);
-  for (uint32_t c = 0; c < cols_.size(); ++c)  // the row slot is reused: NULL again
-    validity_[c][row_ >> 6] &= ~(uint64_t{1} << (row_ & 63));
+  for (uint32_t c = 0; c < cols_.size(); ++c) put_null(c);  // the row slot is reused: NULL again
   ++errors_->counts[static_cast<size_t>(err_kind_)];
   errors_->errors.push_back(DecodeError{err_kind_, pos, std::string(p, n), std::move(err_reason_)});
   err_reason_.clear();
@@ -781,7 +780,10 @@ const char* NdjsonDecoder::Impl::location_after_value(const char* start) {
   return loc;
 }
 
-void NdjsonDecoder::Impl::put_null(uint32_t col) { batch_->columns[col].set_null(row_); }
+// Only the bit: zero_null_slots() zeroes the slots of NULLs once per decode().
+void NdjsonDecoder::Impl::put_null(uint32_t col) {
+  validity_[col][row_ >> 6] &= ~(uint64_t{1} << (row_ & 63));
+}
 
 void NdjsonDecoder::Impl::clear_validity(uint32_t from_row) {
   for (uint32_t c = 0; c < cols_.size(); ++c) {
