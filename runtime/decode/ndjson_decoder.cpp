@@ -735,7 +735,7 @@ template <typename JsonValue>
 bool NdjsonDecoder::Impl::validate_scalar(JsonValue& v, std::string_view tok) {
   switch (tok[0]) {
     case '"': {
-      if (!has_escape(string_body(tok))) return true;
+      if (!has_escapes_ || !has_escape(string_body(tok))) return true;
       std::string_view unescaped;
       // A top-level string is checked for trailing content too: the caller reports that.
       if (auto err = v.get_string().get(unescaped); err && err != simdjson::TRAILING_CONTENT)
