@@ -278,6 +278,14 @@ class NdjsonDecoder::Impl {
   bool fail(DecodeErrorKind kind, std::string reason);
   bool fail_json(simdjson::error_code code, const char* at = nullptr);
   bool fail_malformed(const char* at, std::string_view what);
+  // False (malformed) for a string value followed by ':'. simdjson skips an
+  // unconsumed string followed by ':' as if it were a key (simdjson issue
+  // #1742), so `{"a":"b":"c"}` would otherwise pass. The token of a value
+  // ends where the next structural character begins.
+  bool string_value_ends(std::string_view tok) {
+    if (tok[0] != '"' || tok.data()[tok.size()] != ':') return true;
+    return fail_malformed(tok.data() + tok.size(), "unexpected ':'");
+  }
   bool fail_too_deep(const char* at);
   bool defer(DecodeErrorKind kind, std::string reason);
   bool mismatch(od::value& v, std::string_view tok, uint32_t depth, const std::string& name,
@@ -514,6 +522,7 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
     od::field& field = field_result.value_unsafe();
     od::value& value = field.value();
     std::string_view tok = value.raw_json_token();
+    if (!string_value_ends(tok)) return false;
     std::string_view raw = raw_key(field, tok);
     uint32_t child = node.keys.find_padded(raw);  // a match has no escapes
     if (child == kNone && has_escapes_) {
@@ -708,6 +717,7 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
         od::field& field = field_result.value_unsafe();
         od::value& child = field.value();
         std::string_view child_tok = child.raw_json_token();
+        if (!string_value_ends(child_tok)) return false;
         if (has_escapes_) {
           std::string_view key;
           if (!unescape_key(field, raw_key(field, child_tok), &key)) return false;
@@ -723,7 +733,9 @@ bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t 
       for (auto element_result : arr) {
         if (auto err = element_result.error(); err) return fail_json(err);
         od::value& element = element_result.value_unsafe();
-        if (!validate_value(element, element.raw_json_token(), depth + 1)) return false;
+        std::string_view element_tok = element.raw_json_token();
+        if (!string_value_ends(element_tok) || !validate_value(element, element_tok, depth + 1))
+          return false;
       }
       return true;
     }

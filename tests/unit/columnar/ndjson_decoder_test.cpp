@@ -466,6 +466,13 @@ TEST_CASE("unused values are validated too (unless disabled)") {
         "malformed JSON at byte 11: invalid escape sequence in string");
   CHECK(reason_for(a, R"({"a":1,"b\q":2})") ==
         "malformed JSON at byte 7: invalid escape sequence in string");
+  // A string value followed by ':' (simdjson alone would skip it as a key).
+  CHECK(reason_for(a, R"({"a":1,"b":"x":"y"})") == "malformed JSON at byte 14: unexpected ':'");
+  CHECK(reason_for(a, R"({"b":"x":"y","a":1})") == "malformed JSON at byte 8: unexpected ':'");
+  CHECK(reason_for(a, R"({"a":1,"b":["x":1]})") == "malformed JSON at byte 15: unexpected ':'");
+  CHECK(reason_for(a, R"({"a":1,"b":{"c":"x":1}})") == "malformed JSON at byte 19: unexpected ':'");
+  CHECK(reason_for(col({"s"}, Type::string()), R"({"s":"x":"y"})") ==
+        "malformed JSON at byte 8: unexpected ':'");
 
   DecodeOptions lax;
   lax.validate_unused = false;
