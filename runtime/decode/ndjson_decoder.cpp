@@ -542,7 +542,16 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
 bool NdjsonDecoder::Impl::visit(od::value& v, std::string_view tok, const Node& node,
                                 uint32_t depth) {
   if (node.column != kNone) seen_[node.column] = epoch_;
-  if (node.children.empty()) return convert(v, tok, node.column, depth);
+  if (node.children.empty()) {
+    const ColumnInfo& c = cols_[node.column];
+    if (tok[0] == '"' && c.type == TypeId::String && !c.raw) {  // most columns: no type switch
+      StringRef s;
+      if (!read_string(v, tok, &s)) return false;
+      put(node.column, s);
+      return true;
+    }
+    return convert(v, tok, node.column, depth);
+  }
 
   // An object the spec descends into. A repeated key replaces what an earlier
   // occurrence decoded below it (last occurrence wins).
