@@ -270,6 +270,15 @@ TEST_CASE("keys match whole, at every length, and no other key matches them") {
   for (uint32_t i = 2; i < keys.size(); ++i) CHECK(d.i64(i, 0) == i + 1);
 }
 
+TEST_CASE("keys are found with blanks around the colon") {
+  auto d = decode({col({"a"}, Type::bigint()), col({"bb"}, Type::string()), col({"o", "c"}, Type::bigint())},
+                  "{ \"a\" : 1 ,\t\"zz\"\t:\t[ 1 , 2 ] , \"bb\"\r:\r\"x\" , \"o\" : { \"c\"  :  3 } }\n");
+  REQUIRE(d.batch.size == 1);
+  CHECK(d.i64(0, 0) == 1);
+  CHECK(d.str(1, 0) == "x");
+  CHECK(d.i64(2, 0) == 3);
+}
+
 TEST_CASE("TIMESTAMP from epoch millis and ISO-8601 strings") {
   struct Case {
     const char* json;
