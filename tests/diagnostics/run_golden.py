@@ -137,6 +137,23 @@ def main():
                 failures.append(f"help_{cmd}: expected usage on stdout, exit 0; got exit {p.returncode}\n"
                                 f"{p.stdout}{p.stderr}")
 
+    # run --compile-only compiles without touching a source or sink (ok_complete.pipe names Kafka
+    # and OpenSearch servers that are not there) and fills the kernel cache.
+    if not a.cases:
+        count += 1
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, PIPEC_CACHE_DIR=cache)
+            said = []
+            for _ in range(2):
+                p = subprocess.run([pipec, "run", "ok_complete.pipe", "--compile-only"], cwd=HERE, env=env,
+                                   capture_output=True, text=True, timeout=60)
+                m = re.search(r"pipec run --compile-only: \d+ pipeline\(s\), (\d+) kernel\(s\) \((\d+) compiled, "
+                              r"(\d+) from the cache\) in [\d.]+ ms", p.stderr)
+                said.append((p.returncode, m.groups() if m else p.stderr))
+            kernels = said[0][1][0] if isinstance(said[0][1], tuple) else None
+            if not kernels or int(kernels) < 1 or said != [(0, (kernels, kernels, "0")), (0, (kernels, "0", kernels))]:
+                failures.append(f"compile_only: expected exit 0, compiled then cached; got {said}")
+
     # diagnostic_kinds.def promises a golden case for every kind.
     if not a.cases:
         count += 1

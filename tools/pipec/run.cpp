@@ -83,6 +83,7 @@
 #include "compiler/optimize/optimizer.h"
 #include "compiler/plan/logical_plan.h"
 #include "compiler/syntax/parser.h"
+#include "runtime/common/json_writer.h"
 #include "runtime/common/timestamp.h"
 #include "runtime/exec/batch_load.h"
 #include "runtime/exec/operator_chain.h"
@@ -176,7 +177,7 @@ bool apply_overrides(ast::Script& script, const std::vector<Override>& overrides
 const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-jit | --engine jit|kernels|interpreter]
                  [--summary-json PATH] [--no-progress] [--batch] [--reset-state]
                  [--from TIME --to TIME] [--metrics-addr HOST:PORT] [--notify-url URL]
-                 [--decode-threads N]
+                 [--decode-threads N] [--compile-only]
 
   --from TIME --to TIME   backfill/replay of the events of [from, to) (ISO-8601 such as
                           2026-11-01T00:00:00Z, or epoch milliseconds): Kafka sources read
@@ -190,6 +191,9 @@ const char* kRunHelp = R"(usage: pipec run FILE [--set NAME.KEY=VALUE]... [--no-
   --reset-state           ignore existing checkpoints (docs/state-and-checkpoints.md)
   --metrics-addr, --notify-url, --notify-on-success, --notify-breaker-after SECONDS
                           operations (docs/operations.md)
+  --compile-only          parse, plan and JIT-compile every pipeline, fill the kernel cache,
+                          report the compile time (and --summary-json) and stop without
+                          touching any source or sink: warms the cache before a deployment
   --decode-threads N      file sources decode on N threads of their own while the pipeline's
                           thread runs the rest; 0 decodes on the pipeline's thread. Default:
                           the cores the process may use, or 0 with only one. The output is
@@ -209,6 +213,20 @@ bool parse_time(const std::string& option, const std::string& text, int64_t* out
   *error = option + " expects an ISO-8601 time (e.g. 2026-11-01T00:00:00Z) or epoch milliseconds, got '" + text +
            "' (" + std::string(why) + ")";
   return false;
+}
+
+// --summary-json: false (said on stderr) when it cannot be written.
+bool write_summary(const std::string& path, const std::string& text) {
+  try {
+    FileWriter w(path);
+    w.open();
+    w.write(text);
+    w.close();
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pipec run: {}\n", e.what());
+    return false;
+  }
 }
 
 // Cores this process may run on (taskset/cgroup affinity), not the machine's.
@@ -242,6 +260,7 @@ int run_command(Args args) {
   take_option(args, "--summary-json", &summary_path);
   bool batch_mode = take_flag(args, "--batch");
   bool reset_state = take_flag(args, "--reset-state");
+  bool compile_only = take_flag(args, "--compile-only");
   // Decoding on as many threads as there are cores: the pipeline's own
   // thread (kernels, encoder, sink) needs less than one.
   int decode_threads = usable_cores() < 2 ? 0 : usable_cores();
@@ -349,6 +368,37 @@ int run_command(Args args) {
     compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - jit_start).count();
   }
   (void)compile_start;
+  if (compile_only) {
+    size_t kernels = 0, native = 0;
+    int cached = 0;
+    for (const auto& c : compiled) {
+      kernels += c->kernels.size();
+      cached += c->cache_hits;
+      for (const auto& k : c->kernels) native += k.native != nullptr;
+    }
+    fmt::print(stderr, "pipec run --compile-only: {} pipeline(s), {} kernel(s) ({} compiled, {} from the cache) in {:.1f} ms\n",
+               plans.size(), kernels, native - std::min<size_t>(native, static_cast<size_t>(cached)), cached,
+               compile_ms);
+    if (!summary_path.empty()) {
+      JsonWriter w;
+      w.begin_object();
+      w.field("engine", engine);
+      w.field("pipelines", static_cast<uint64_t>(plans.size()));
+      w.field("kernels", static_cast<uint64_t>(kernels));
+      w.field("kernels_native", static_cast<uint64_t>(native));
+      w.field("cache_hits", static_cast<uint64_t>(cached));
+      w.field("compile_ms", compile_ms);
+      w.key("compile").begin_object();
+      w.field("engine_setup_ms", compile_timings.engine_setup);
+      w.field("ir_ms", compile_timings.ir);
+      w.field("optimize_ms", compile_timings.optimize);
+      w.field("codegen_ms", compile_timings.codegen);
+      w.end_object();
+      w.end_object();
+      if (!write_summary(summary_path, w.take() + "\n")) return 2;
+    }
+    return 0;
+  }
 
   BatchLoad batch;
   if (batch_mode) {
@@ -425,17 +475,7 @@ int run_command(Args args) {
     if (r->status() == RunStatus::IoError) exit_code = std::max(exit_code, 2);
     if (r->status() == RunStatus::Failed) exit_code = std::max(exit_code, 1);
   }
-  if (!summary_path.empty()) {
-    try {
-      FileWriter w(summary_path);
-      w.open();
-      w.write(summary_json(views, info));
-      w.close();
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "pipec run: {}\n", e.what());
-      exit_code = std::max(exit_code, 2);
-    }
-  }
+  if (!summary_path.empty() && !write_summary(summary_path, summary_json(views, info))) exit_code = std::max(exit_code, 2);
   observer.run_ended(views, info.signal != 0);
   if (info.signal) return 128 + info.signal;
   return exit_code;
