@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   antlr4 libantlr4-runtime-dev
   llvm-16-dev
   librdkafka-dev libsimdjson-dev libcurl4-openssl-dev libfmt-dev doctest-dev
-  libre2-dev libxxhash-dev libssl-dev zlib1g-dev libmicrohttpd-dev
+  libre2-dev libxxhash-dev libssl-dev zlib1g-dev libdeflate-dev libmicrohttpd-dev
   clang-16 libclang-rt-16-dev
   openjdk-17-jdk-headless maven
   python3 python3-pip

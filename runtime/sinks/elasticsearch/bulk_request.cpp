@@ -1,9 +1,11 @@
 #include "runtime/sinks/elasticsearch/bulk_request.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -116,20 +118,15 @@ std::vector<BulkRequest> BulkRequest::split(size_t max_bytes, size_t max_actions
   return out;
 }
 
+// libdeflate compresses a whole buffer at once, which a bulk body is, several
+// times faster than zlib's streaming deflate at the same level.
 std::string gzip_compress(std::string_view data, int level) {
-  z_stream zs{};
-  if (deflateInit2(&zs, std::clamp(level, 1, 9), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("gzip: deflateInit2 failed");
-  std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  size_t produced = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("gzip: deflate did not finish");
+  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
+      libdeflate_alloc_compressor(std::clamp(level, 1, 12)), &libdeflate_free_compressor);
+  if (!compressor) throw std::runtime_error("gzip: cannot allocate a compressor");
+  std::string out(libdeflate_gzip_compress_bound(compressor.get(), data.size()), '\0');
+  size_t produced = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(), out.data(), out.size());
+  if (produced == 0) throw std::runtime_error("gzip: compression did not fit its bound");
   out.resize(produced);
   return out;
 }

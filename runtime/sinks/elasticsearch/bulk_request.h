@@ -91,7 +91,7 @@ class BulkRequest {
   std::vector<BulkItem> items_;
 };
 
-// gzip (RFC 1952) for Content-Encoding: gzip. level: 1 (fast) .. 9 (small).
+// gzip (RFC 1952, libdeflate) for Content-Encoding: gzip. level: 1 (fast) .. 9 (small).
 std::string gzip_compress(std::string_view data, int level = 1);
 // Inverse of gzip_compress (also reads concatenated members). Throws
 // std::runtime_error on corrupt input or when the output would pass max_output.

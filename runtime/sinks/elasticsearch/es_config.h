@@ -55,7 +55,7 @@ struct EsConfig {
   int64_t flush_interval_ms = 1000;
   int concurrency = 2;  // bulk requests in flight
   bool gzip = true;
-  int gzip_level = 1;  // zlib level: 1 is ~5x smaller on _bulk NDJSON at a fraction of level 6's cost
+  int gzip_level = 1;  // deflate level: 1 is ~5x smaller on _bulk NDJSON at a fraction of level 6's cost
 
   // Retries (per document): full-jitter exponential backoff.
   int retry_max_attempts = 8;
