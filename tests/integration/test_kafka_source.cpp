@@ -923,3 +923,39 @@ TEST_CASE("kafka: pausing drops librdkafka's prefetch; resume continues where po
   for (size_t i = 0; i < after.size(); ++i) CHECK(after[i].offset == static_cast<int64_t>(10 + i));
   src->close();
 }
+
+TEST_CASE("kafka: polls taken in batches stop at max_poll_bytes (passed by at most one batch) and lose nothing") {
+  Producer prod;
+  std::string topic = prod.create_topic("poll-bytes", 1);
+  const int N = 20000;
+  const std::string pad(200, 'x');
+  for (int i = 0; i < N; ++i) prod.send(topic, 0, "{\"i\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}");
+  prod.flush();
+  KafkaSourceConfig c = config_for(topic, unique("g-poll-bytes"));
+  c.max_poll_bytes = 16 << 10;
+  auto src = open_source(c);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a full prefetch queue behind the first message
+  std::vector<int64_t> offsets;
+  size_t largest_poll_bytes = 0, polls = 0;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  std::vector<KafkaChunk> chunks;
+  while (offsets.size() < static_cast<size_t>(N) && Clock::now() < deadline) {
+    chunks.clear();
+    REQUIRE(src->poll(chunks, 100) != KafkaPollStatus::Failed);
+    size_t poll_bytes = 0;
+    for (const KafkaChunk& ch : chunks)
+      for (size_t i = 0; i < ch.size(); ++i) {
+        offsets.push_back(static_cast<int64_t>(ch.input->frames[i].offset));
+        poll_bytes += ch.input->frames[i].size;
+      }
+    largest_poll_bytes = std::max(largest_poll_bytes, poll_bytes);
+    polls += poll_bytes > 0;
+  }
+  REQUIRE(offsets.size() == static_cast<size_t>(N));
+  for (int i = 0; i < N; ++i) CHECK(offsets[i] == i);
+  const size_t record_bytes = 5 + std::to_string(N).size() + 9 + pad.size() + 2;
+  CHECK(largest_poll_bytes >= c.max_poll_bytes);  // full polls reach the limit
+  CHECK(largest_poll_bytes < c.max_poll_bytes + 512 * record_bytes);
+  CHECK(polls >= N * record_bytes / (c.max_poll_bytes + 512 * record_bytes));
+  src->close();
+}

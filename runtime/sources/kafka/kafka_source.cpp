@@ -644,6 +644,8 @@ struct KafkaSource::Impl {
     msgs.clear();
   }
 
+  static constexpr size_t kFetchBatch = 512;
+
   KafkaPollStatus poll(std::vector<KafkaChunk>& out, int timeout_ms) {
     if (self->state_.load() == KafkaConnectionState::Failed) return KafkaPollStatus::Failed;
     if (closed || !rk) {
@@ -651,16 +653,32 @@ struct KafkaSource::Impl {
       return KafkaPollStatus::Failed;
     }
     size_t n = 0, bytes = 0;
-    int wait = timeout_ms;
     uint64_t dropped = 0;
-    while (n < config.max_poll_records && bytes < config.max_poll_bytes) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, wait);
+    // The first message waits up to timeout_ms; what is queued behind it is
+    // taken in batches (one queue lock and clock read per batch, not per
+    // message). Every fetched message is handled: the byte limit may be passed
+    // by one batch, the record limit never.
+    rd_kafka_message_t* fetched[kFetchBatch];
+    size_t fetched_count = 0, next = 0;
+    bool first_fetch = true;
+    while (next < fetched_count || (n < config.max_poll_records && bytes < config.max_poll_bytes)) {
+      if (next == fetched_count) {
+        next = fetched_count = 0;
+        if (first_fetch) {  // consumer_poll also tells librdkafka the application polls (max.poll.interval.ms)
+          if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk, timeout_ms)) fetched[fetched_count++] = first;
+          first_fetch = false;
+        } else {
+          ssize_t got = rd_kafka_consume_batch_queue(consumer_queue, 0, fetched,
+                                                     std::min(kFetchBatch, config.max_poll_records - n));
+          fetched_count = got > 0 ? static_cast<size_t>(got) : 0;
+        }
+        if (fetched_count == 0) break;
+      }
+      rd_kafka_message_t* m = fetched[next++];
       if (self->state_.load() == KafkaConnectionState::Failed) {
-        if (m) rd_kafka_message_destroy(m);
+        for (size_t i = next - 1; i < fetched_count; ++i) rd_kafka_message_destroy(fetched[i]);
         break;
       }
-      if (!m) break;
-      wait = 0;
       if (m->err) {
         on_message_error(m);
         rd_kafka_message_destroy(m);
