@@ -150,6 +150,12 @@ KafkaProperties librdkafka_properties(const KafkaSourceConfig& c) {
   // back-off, and stalls (measured: 330k -> 820k msgs/s consume+decode of
   // 200-byte records). Memory stays bounded by queued.max.messages.kbytes.
   if (!has_property(c.properties, "queued.min.messages")) p.emplace_back("queued.min.messages", "1000000");
+  // A fetch answered at the first byte (librdkafka's default) wakes the
+  // broker thread and the pipeline per producer batch: at 5,000 events/s
+  // pipec spent 8.1 s CPU per M events, 4.7 s when the broker gathers 64 KB
+  // or 100 ms first. A full fetch returns at once, so bulk loads do not wait.
+  if (!has_property(c.properties, "fetch.min.bytes")) p.emplace_back("fetch.min.bytes", "65536");
+  if (!has_property(c.properties, "fetch.wait.max.ms")) p.emplace_back("fetch.wait.max.ms", "100");
   for (const auto& kv : c.properties) p.push_back(kv);
   return p;
 }

@@ -59,6 +59,8 @@ TEST_CASE("kafka config: minimal options and defaults") {
   CHECK(p["statistics.interval.ms"] == "1000");
   CHECK(p["client.id"] == "pipec");
   CHECK(p["queued.min.messages"] == "1000000");
+  CHECK(p["fetch.min.bytes"] == "65536");
+  CHECK(p["fetch.wait.max.ms"] == "100");
 }
 
 TEST_CASE("kafka config: every option") {
@@ -71,6 +73,7 @@ TEST_CASE("kafka config: every option") {
                {"properties.sasl.mechanisms", "PLAIN"},
                {"properties.partition.assignment.strategy", "range"},
                {"properties.client.id", "my-client"},
+               {"properties.fetch.wait.max.ms", "20"},
                {"scan.startup.mode", "timestamp"},
                {"scan.startup.timestamp-millis", "1700000000000"},
                {"scan.stop.timestamp-millis", "1700000360000"},
@@ -83,7 +86,7 @@ TEST_CASE("kafka config: every option") {
   CHECK(c.stop_timestamp_ms == 1700000360000);
   CHECK(c.bounded());
   CHECK(c.max_record_bytes == 2 << 20);
-  REQUIRE(c.properties.size() == 4);
+  REQUIRE(c.properties.size() == 5);
   CHECK(c.properties[0] == std::pair<std::string, std::string>{"security.protocol", "SASL_SSL"});
 
   auto p = props_of(c);
@@ -91,6 +94,7 @@ TEST_CASE("kafka config: every option") {
   CHECK(p["sasl.mechanisms"] == "PLAIN");
   CHECK(p["partition.assignment.strategy"] == "range");  // a default the user may override
   CHECK(p["client.id"] == "my-client");
+  CHECK(p["fetch.wait.max.ms"] == "20");
   CHECK(p["enable.partition.eof"] == "true");            // bounded run
   CHECK(p["auto.offset.reset"] == "earliest");           // no timestamp match: from the start
   // Each key set once: overridable defaults are left out, not set twice.
