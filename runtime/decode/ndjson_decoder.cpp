@@ -251,15 +251,33 @@ class NdjsonDecoder::Impl {
                     int64_t* out);
   bool read_string(od::value& v, std::string_view tok, StringRef* out);
   bool unescape_key(od::field& f, std::string_view raw, std::string_view* key);
-  // `JsonValue`: od::value, or od::document for a top-level value.
-  template <typename JsonValue> bool validate(JsonValue& v, std::string_view tok, uint32_t depth);
-  template <typename JsonValue> bool validate_scalar(JsonValue& v, std::string_view tok);
-  // validate() with scalars checked in line: most skipped values are scalars.
-  bool validate_value(od::value& v, std::string_view tok, uint32_t depth) {
-    return tok[0] == '{' || tok[0] == '[' ? validate(v, tok, depth) : validate_scalar(v, tok);
+  // Checks that the value whose token is `tok` (one the On-Demand walk has
+  // reached but not consumed) is well-formed, and sets *end (if given) to the
+  // byte after it. A container is consumed, a scalar left for simdjson to skip.
+  bool validate(std::string_view tok, uint32_t depth, const char** end = nullptr) {
+    if (tok[0] == '{' || tok[0] == '[') return validate_container(tok, depth, end);
+    if (end) *end = tok.data() + trim_right(tok).size();
+    return validate_scalar(tok);
+  }
+  bool validate_container(std::string_view tok, uint32_t depth, const char** end);
+  // A scalar token, which runs to the next structural character or scalar.
+  bool validate_scalar(std::string_view tok) {
+    // Stage 1 has checked strings but for their escapes.
+    if (tok[0] == '"') return !has_escapes_ || validate_escapes(tok);
+    return validate_literal_or_number(tok);
+  }
+  bool validate_literal_or_number(std::string_view tok);
+  bool validate_escapes(std::string_view tok);
+  bool fail_unexpected(const char* at) {
+    return fail_malformed(at, "unexpected " + describe_char(at, rec_ + rec_size_));
+  }
+  // The token at p is not what the grammar allows there.
+  bool fail_token(const uint32_t* p) {
+    if (*p >= rec_size_) return fail_malformed(rec_ + rec_size_, "unexpected end of input");
+    return fail_unexpected(rec_ + *p);
   }
   bool fail_not_an_object(const char* start);
-  bool capture_raw(od::value& v, std::string_view tok, uint32_t depth, StringRef* out);
+  bool capture_raw(std::string_view tok, uint32_t depth, StringRef* out);
   const char* location_after_value(const char* start);
 
   // Row slot writers.
@@ -288,7 +306,7 @@ class NdjsonDecoder::Impl {
   }
   bool fail_too_deep(const char* at);
   bool defer(DecodeErrorKind kind, std::string reason);
-  bool mismatch(od::value& v, std::string_view tok, uint32_t depth, const std::string& name,
+  bool mismatch(std::string_view tok, uint32_t depth, const std::string& name,
                 std::string_view expected);
   bool overflow(uint32_t col, std::string_view tok);
 
@@ -322,6 +340,9 @@ class NdjsonDecoder::Impl {
   bool deferred_ = false;
   DecodeErrorKind deferred_kind_ = DecodeErrorKind::TypeMismatch;
   std::string deferred_reason_;
+  // Scratch for validate_container() and validate_escapes().
+  std::string closers_;
+  std::vector<uint8_t> unescaped_;
 };
 
 NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), options(o) {
@@ -531,7 +552,7 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
       if (key.data() != raw.data()) child = node.keys.find(key);
     }
     if (child == kNone) {
-      if (options.validate_unused && !validate_value(value, tok, depth + 1)) return false;
+      if (options.validate_unused && !validate(tok, depth + 1)) return false;
       continue;
     }
     if (!visit(value, tok, nodes_[child], depth + 1)) return false;
@@ -557,8 +578,8 @@ bool NdjsonDecoder::Impl::visit(od::value& v, std::string_view tok, const Node& 
   // occurrence decoded below it (last occurrence wins).
   for (uint32_t col : node.below) put_null(col);
   if (node.column != kNone) put_null(node.column);
-  if (tok[0] == 'n') return validate(v, tok, depth);  // null: everything below is NULL
-  if (tok[0] != '{') return mismatch(v, tok, depth, node.name, "ROW");
+  if (tok[0] == 'n') return validate(tok, depth);  // null: everything below is NULL
+  if (tok[0] != '{') return mismatch(tok, depth, node.name, "ROW");
   if (depth > options.max_depth) return fail_too_deep(tok.data());
   od::object obj;
   if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
@@ -588,7 +609,7 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
       return true;
     }
     case TypeId::Double: {
-      if (first != '-' && !is_digit(first)) return mismatch(v, tok, depth, c.name, "DOUBLE");
+      if (first != '-' && !is_digit(first)) return mismatch(tok, depth, c.name, "DOUBLE");
       double d;
       if (v.get_double().get(d) == simdjson::SUCCESS) {
         put(col, d);
@@ -601,7 +622,7 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
       return overflow(col, t);
     }
     case TypeId::Boolean: {
-      if (first != 't' && first != 'f') return mismatch(v, tok, depth, c.name, "BOOLEAN");
+      if (first != 't' && first != 'f') return mismatch(tok, depth, c.name, "BOOLEAN");
       std::string_view t = trim_right(tok);
       if (t != "true" && t != "false") return fail_malformed(tok.data(), "invalid literal");
       put(col, static_cast<uint8_t>(first == 't'));
@@ -610,9 +631,9 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
     case TypeId::String: {
       StringRef s;
       if (c.raw) {
-        if (!capture_raw(v, tok, depth, &s)) return false;
+        if (!capture_raw(tok, depth, &s)) return false;
       } else {
-        if (first != '"') return mismatch(v, tok, depth, c.name, "STRING");
+        if (first != '"') return mismatch(tok, depth, c.name, "STRING");
         if (!read_string(v, tok, &s)) return false;
       }
       put(col, s);
@@ -637,22 +658,22 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
     case TypeId::Row:
     case TypeId::Array: {
       char want = c.type == TypeId::Row ? '{' : '[';
-      if (first != want) return mismatch(v, tok, depth, c.name, type_id_name(c.type));
+      if (first != want) return mismatch(tok, depth, c.name, type_id_name(c.type));
       StringRef s;
-      if (!capture_raw(v, tok, depth, &s)) return false;
+      if (!capture_raw(tok, depth, &s)) return false;
       put(col, s);
       return true;
     }
     case TypeId::Null: break;
   }
-  return mismatch(v, tok, depth, c.name, type_id_name(c.type));
+  return mismatch(tok, depth, c.name, type_id_name(c.type));
 }
 
 bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint32_t col,
                                        uint32_t depth, int64_t* out) {
   const ColumnInfo& c = cols_[col];
   std::string_view type_name = type_id_name(c.type);
-  if (tok[0] != '-' && !is_digit(tok[0])) return mismatch(v, tok, depth, c.name, type_name);
+  if (tok[0] != '-' && !is_digit(tok[0])) return mismatch(tok, depth, c.name, type_name);
   std::string_view t = trim_right(tok);
   bool integral;
   if (!scan_number(t, &integral)) return fail_malformed(tok.data(), "invalid number");
@@ -664,7 +685,7 @@ bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint3
   // holds the value exactly.
   double d;
   if (v.get_double().get(d) != simdjson::SUCCESS) return overflow(col, t);
-  if (d != std::trunc(d)) return mismatch(v, tok, depth, c.name, type_name);
+  if (d != std::trunc(d)) return mismatch(tok, depth, c.name, type_name);
   if (std::fabs(d) > 9007199254740992.0) return overflow(col, t);
   *out = static_cast<int64_t>(d);
   return true;
@@ -690,15 +711,7 @@ bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
   std::string_view tok;
   if (auto err = doc_.raw_json_token().get(tok); err) return fail_json(err, start);
   const char* end;
-  if (*start == '[') {
-    od::value array;  // simdjson walks a top-level container only as a value
-    if (auto err = doc_.get_value().get(array); err) return fail_json(err, start);
-    if (!validate(array, tok, 1)) return false;
-    end = location_after_value(start);
-  } else {
-    if (!validate(doc_, tok, 1)) return false;
-    end = start + trim_right(tok).size();
-  }
+  if (!validate(tok, 1, &end)) return false;
   const char* rec_end = rec_ + rec_size_;
   while (end < rec_end && is_ws(*end)) ++end;
   if (end < rec_end) return fail_malformed(end, "unexpected content after the top-level value");
@@ -714,55 +727,108 @@ bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
   return fail(DecodeErrorKind::NotAnObject, fmt::format("expected a JSON object at the top level, got {}", kind));
 }
 
-template <typename JsonValue>
-bool NdjsonDecoder::Impl::validate(JsonValue& v, std::string_view tok, uint32_t depth) {
-  switch (tok[0]) {
-    case '{': {
-      if (depth > options.max_depth) return fail_too_deep(tok.data());
-      od::object obj;
-      if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
-      for (auto field_result : obj) {
-        if (auto err = field_result.error(); err) return fail_json(err);
-        od::field& field = field_result.value_unsafe();
-        od::value& child = field.value();
-        std::string_view child_tok = child.raw_json_token();
-        if (!string_value_ends(child_tok)) return false;
-        if (has_escapes_) {
-          std::string_view key;
-          if (!unescape_key(field, raw_key(field, child_tok), &key)) return false;
-        }
-        if (!validate_value(child, child_tok, depth + 1)) return false;
-      }
-      return true;
+// The one place that reaches into simdjson's On-Demand internals (3.0.1): the
+// document's json_iterator, a protected member of od::document. Its position()
+// is the current token's entry in stage 1's structural index, which holds the
+// offset of every structural character and of the first byte of every scalar,
+// and ends with entries equal to the input's length.
+class OnDemandTokens : od::document {
+ public:
+  // The entry of the current token: the value reached and not yet consumed.
+  static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
+
+  // Consumes the current value, a container ending before the token at `next`,
+  // as iterating it would: the enclosing object or array resumes at `next`
+  // instead of skipping the value token by token. A top-level value is left
+  // as it is (nothing resumes after it).
+  static void consume_container(od::document& doc, const uint32_t* next) {
+    od::json_iterator& iter = iterator_of(doc);
+    const od::depth_t value_depth = iter.depth();
+    if (value_depth < 2) return;
+    // reenter_child(position, depth) needs the iterator at depth - 1; ending
+    // at value_depth - 1 is where finishing the container would leave it.
+    iter.ascend_to(value_depth - 1);
+    iter.ascend_to(value_depth - 2);
+    iter.reenter_child(next, value_depth - 1);
+  }
+
+ private:
+  static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
+};
+
+// Walks the container through the structural index with a small grammar
+// automaton: every token is judged by its first byte, scalars by their text.
+// Cheaper than od::object / od::array, which set up an iterator per field, and
+// the container is then consumed at once instead of skipped token by token.
+bool NdjsonDecoder::Impl::validate_container(std::string_view tok, uint32_t depth,
+                                             const char** end) {
+  const uint32_t* p = OnDemandTokens::position(doc_);
+  if (rec_ + *p != tok.data())  // offsets are relative to the record, which iterate() was given
+    throw std::logic_error("simdjson's token position does not match the value being validated");
+  // Locals, not members: stores into `closers` could alias members.
+  const char* const rec = rec_;
+  const uint32_t size = static_cast<uint32_t>(rec_size_);
+  const bool has_escapes = has_escapes_;
+  const uint32_t max_depth = options.max_depth;
+  // The first byte of the token at q, '\0' past the end of the record.
+  const auto token = [rec, size](const uint32_t* q) { return *q < size ? rec[*q] : '\0'; };
+  // closers[i] closes the i-th container open, the outermost (at `depth`)
+  // first. Each one opened takes a byte of the record and a level of depth.
+  const size_t max_open = std::min<size_t>(size, max_depth) + 1;
+  if (closers_.size() < max_open) closers_.resize(max_open);
+  char* const closers = closers_.data();
+  uint32_t open = 0;
+  bool in_object = false;  // a key comes next
+  for (;;) {
+    if (in_object) {
+      if (token(p) != '"') return fail_token(p);
+      if (has_escapes && !validate_escapes({rec + p[0], p[1] - p[0]})) return false;
+      ++p;
+      if (token(p) != ':') return fail_token(p);
+      ++p;
     }
-    case '[': {
-      if (depth > options.max_depth) return fail_too_deep(tok.data());
-      od::array arr;
-      if (auto err = v.get_array().get(arr); err) return fail_json(err, tok.data());
-      for (auto element_result : arr) {
-        if (auto err = element_result.error(); err) return fail_json(err);
-        od::value& element = element_result.value_unsafe();
-        std::string_view element_tok = element.raw_json_token();
-        if (!string_value_ends(element_tok) || !validate_value(element, element_tok, depth + 1))
-          return false;
+    // A value.
+    const char c = token(p);
+    if (c == '{' || c == '[') {
+      if (depth + open > max_depth) return fail_too_deep(rec + *p);
+      const char closer = static_cast<char>(c + 2);  // '}' or ']'
+      ++p;
+      if (token(p) != closer) {
+        closers[open++] = closer;
+        in_object = c == '{';
+        continue;
       }
-      return true;
+      ++p;  // empty
+    } else if (c == '"') {
+      if (has_escapes && !validate_escapes({rec + p[0], p[1] - p[0]})) return false;
+      ++p;
+    } else {
+      if (*p >= size) return fail_token(p);
+      if (!validate_literal_or_number({rec + p[0], p[1] - p[0]})) return false;
+      ++p;
     }
-    default: return validate_scalar(v, tok);
+    // After a value: close containers, or take a ',' to the next value.
+    for (;;) {
+      if (open == 0) {
+        if (end) *end = rec + p[-1] + 1;
+        OnDemandTokens::consume_container(doc_, p);
+        return true;
+      }
+      const char next = token(p);
+      if (next == ',') {
+        ++p;
+        in_object = closers[open - 1] == '}';
+        break;
+      }
+      if (next != closers[open - 1]) return fail_token(p);
+      ++p;
+      --open;
+    }
   }
 }
 
-template <typename JsonValue>
-bool NdjsonDecoder::Impl::validate_scalar(JsonValue& v, std::string_view tok) {
+bool NdjsonDecoder::Impl::validate_literal_or_number(std::string_view tok) {
   switch (tok[0]) {
-    case '"': {
-      if (!has_escapes_ || !has_escape(string_body(tok))) return true;
-      std::string_view unescaped;
-      // A top-level string is checked for trailing content too: the caller reports that.
-      if (auto err = v.get_string().get(unescaped); err && err != simdjson::TRAILING_CONTENT)
-        return fail_json(err, tok.data());
-      return true;
-    }
     case 't':
     case 'f':
     case 'n': {
@@ -775,22 +841,29 @@ bool NdjsonDecoder::Impl::validate_scalar(JsonValue& v, std::string_view tok) {
       bool integral;
       if (!scan_number(trim_right(tok), &integral)) {
         if (tok[0] == '-' || is_digit(tok[0])) return fail_malformed(tok.data(), "invalid number");
-        return fail_malformed(tok.data(), "unexpected " + describe_char(tok.data(), rec_ + rec_size_));
+        return fail_unexpected(tok.data());
       }
       return true;
     }
   }
 }
 
-bool NdjsonDecoder::Impl::capture_raw(od::value& v, std::string_view tok, uint32_t depth,
-                                      StringRef* out) {
-  if (!validate(v, tok, depth)) return false;
-  const char* start = tok.data();
-  bool container = start[0] == '{' || start[0] == '[';
-  // A container has been consumed: it ends where the next token begins. A
-  // scalar is still unconsumed and is exactly its token.
-  const char* end = container ? location_after_value(start) : start + trim_right(tok).size();
-  *out = StringRef{start, static_cast<uint32_t>(end - start)};
+// A string token (a key or a value): its escapes, if it has any, must unescape.
+bool NdjsonDecoder::Impl::validate_escapes(std::string_view tok) {
+  if (!has_escapes_ || !std::memchr(tok.data(), '\\', tok.size())) return true;
+  size_t need = tok.size() + simdjson::SIMDJSON_PADDING;  // simdjson writes whole blocks
+  if (unescaped_.size() < need) unescaped_.resize(std::max(need, 2 * unescaped_.size()));
+  uint8_t* dst = unescaped_.data();
+  od::raw_json_string body(reinterpret_cast<const uint8_t*>(tok.data()) + 1);
+  if (parser_.unescape(body, dst).error())
+    return fail_malformed(tok.data(), "invalid escape sequence in string");
+  return true;
+}
+
+bool NdjsonDecoder::Impl::capture_raw(std::string_view tok, uint32_t depth, StringRef* out) {
+  const char* end;
+  if (!validate(tok, depth, &end)) return false;
+  *out = StringRef{tok.data(), static_cast<uint32_t>(end - tok.data())};
   return true;
 }
 
@@ -873,10 +946,10 @@ bool NdjsonDecoder::Impl::defer(DecodeErrorKind kind, std::string reason) {
   return true;
 }
 
-bool NdjsonDecoder::Impl::mismatch(od::value& v, std::string_view tok, uint32_t depth,
-                                   const std::string& name, std::string_view expected) {
+bool NdjsonDecoder::Impl::mismatch(std::string_view tok, uint32_t depth, const std::string& name,
+                                   std::string_view expected) {
   // The value is not converted, but it must still be well-formed JSON.
-  if (!validate(v, tok, depth)) return false;
+  if (!validate(tok, depth)) return false;
   return defer(DecodeErrorKind::TypeMismatch,
                fmt::format("field '{}': expected {}, got {}", name, expected, describe_value(tok)));
 }

@@ -490,6 +490,39 @@ TEST_CASE("unused values are validated too (unless disabled)") {
   CHECK(d.i64(0, 0) == 1);
 }
 
+TEST_CASE("skipped containers: every token is checked, and decoding resumes after them") {
+  auto a = col({"a"}, Type::bigint());
+  auto d = decode({a, col({"r"}, Type::array(Type::bigint()), false, true)},
+                  R"({"s":{"x":[1,{"y":[[],{}]},"z"],"w":{}},"r":[ 1 , [2] ] ,"t":[],"a":5})"
+                  "\n"
+                  R"({"s" : [ { } , [ ] , -0.5e+2 , true , false , null , "q\n" ] , "a" : 6 })"
+                  "\n");
+  REQUIRE(d.batch.size == 2);
+  CHECK(d.i64(0, 0) == 5);
+  CHECK(d.str(1, 0) == "[ 1 , [2] ]");
+  CHECK(d.i64(0, 1) == 6);
+  CHECK_FALSE(d.valid(1, 1));
+
+  CHECK(reason_for(a, R"({"a":1,"b":{"c":[1,{"d":2 "e":3}]}})") ==
+        "malformed JSON at byte 26: unexpected '\"'");
+  CHECK(reason_for(a, R"({"a":1,"b":{"c":1]}})") == "malformed JSON at byte 17: unexpected ']'");
+  CHECK(reason_for(a, R"({"a":1,"b":[{"c":1},]})") == "malformed JSON at byte 20: unexpected ']'");
+  CHECK(reason_for(a, R"({"a":1,"b":[{"c":{}})") ==
+        "malformed JSON at byte 20: unexpected end of input");
+  CHECK(reason_for(a, R"({"a":1,"b":{1:2}})") == "malformed JSON at byte 12: unexpected '1'");
+  CHECK(reason_for(a, R"({"a":1,"b":[{"c\q":1}]})") ==
+        "malformed JSON at byte 13: invalid escape sequence in string");
+  CHECK(reason_for(a, R"({"a":1,"b":{"c":["\x"]}})") ==
+        "malformed JSON at byte 17: invalid escape sequence in string");
+  CHECK(reason_for(a, R"({"a":1,"b":[nul]})") == "malformed JSON at byte 12: invalid literal");
+  CHECK(reason_for(a, R"({"a":1,"b":[1.]})") == "malformed JSON at byte 12: invalid number");
+  CHECK(reason_for(a, R"({"a":1,"b":[.5]})") == "malformed JSON at byte 12: unexpected '.'");
+  // A container of the wrong type is checked too, and the record goes on after it.
+  auto c = col({"c"}, Type::bigint());
+  CHECK(decode({a, c}, R"({"a":[1],"c":tru})").reason() == "malformed JSON at byte 13: invalid literal");
+  CHECK(decode({a, c}, R"({"a":[1],"c":2})").reason() == "field 'a': expected BIGINT, got array");
+}
+
 TEST_CASE("a top-level value that is not an object is an error") {
   auto a = col({"a"}, Type::bigint());
   CHECK(reason_for(a, "[1,2]") == "expected a JSON object at the top level, got array");
