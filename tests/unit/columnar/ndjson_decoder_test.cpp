@@ -166,6 +166,26 @@ TEST_CASE("DOUBLE accepts any JSON number") {
   }
 }
 
+TEST_CASE("numbers are checked whole at every length, read or skipped") {
+  auto a = col({"a"}, Type::bigint());
+  for (int n = 1; n <= 18; ++n) {  // runs of digits are scanned 8 bytes at a time
+    std::string digits;
+    for (int i = 0; i < n; ++i) digits += static_cast<char>('1' + i % 9);
+    CAPTURE(digits);
+    auto d = decode({a}, "{\"a\":" + digits + ",\"s\":[" + digits + "," + digits + "." + digits +
+                             "e-" + digits + ",-0." + digits + "E+1]}\n");
+    REQUIRE(d.batch.size == 1);
+    CHECK(d.i64(0, 0) == std::stoll(digits));
+    for (const std::string& bad : {"0" + digits, digits + "x", digits + ".", digits + "e",
+                                   "-" + digits + ".5e+", digits + ".5.5"}) {
+      CAPTURE(bad);
+      CHECK(reason_for(a, "{\"a\":" + bad + "}") == "malformed JSON at byte 5: invalid number");
+      CHECK(reason_for(a, "{\"a\":1,\"s\":[" + bad + "]}") ==
+            "malformed JSON at byte 12: invalid number");
+    }
+  }
+}
+
 TEST_CASE("BOOLEAN and STRING are strict about JSON kinds") {
   auto d = decode({col({"b"}, Type::boolean())}, "{\"b\":true}\n{\"b\":false}\n");
   REQUIRE(d.batch.size == 2);
