@@ -53,7 +53,7 @@ struct Transfer {
   bool busy = false;
   bool probe = false;
   BulkRequest request;
-  std::string wire;  // gzip body (empty: the request body is sent as is)
+  std::unique_ptr<GzipCompressor> gzip;  // with bulk.gzip: holds the body on the wire
   std::string response;
   size_t host = 0;
   clock::time_point started;
@@ -118,6 +118,7 @@ struct BulkClient::Impl {
       slots[i]->easy = curl_easy_init();
       if (!slots[i]->easy) throw std::runtime_error("curl_easy_init failed");
       slots[i]->probe = i + 1 == slots.size();
+      if (config.gzip && !slots[i]->probe) slots[i]->gzip = std::make_unique<GzipCompressor>(config.gzip_level);
     }
     io = std::thread([this] { run(); });
   }
@@ -261,30 +262,27 @@ struct BulkClient::Impl {
     return std::max(ms(0), std::chrono::ceil<ms>(wake - now));
   }
 
-  // Batches submitted documents into requests of at most max-bytes/max-actions.
+  // Batches submitted documents into requests of at most max-bytes/max-actions
+  // (a larger document travels alone), in order.
   void absorb(BulkRequest r, clock::time_point now) {
-    for (BulkRequest& piece : r.split(config.bulk_max_bytes, config.bulk_max_actions)) {
+    const std::vector<BulkItem>& items = r.items();
+    size_t i = 0;
+    while (i < items.size()) {
       if (open.empty()) {
-        open = std::move(piece);
+        open = spare_request();
         open_since = now;
-      } else {
-        // Top the open request up to its limits; the rest starts the next one.
-        size_t i = 0;
-        while (i < piece.size() && open.size() < config.bulk_max_actions &&
-               open.bytes() + piece.items()[i].size() <= config.bulk_max_bytes)
-          open.append_item(piece, i++);
-        if (i < piece.size()) {
-          seal();
-          BulkRequest rest;
-          rest.reserve(piece.bytes(), piece.size() - i);
-          for (; i < piece.size(); ++i) rest.append_item(piece, i);
-          open = std::move(rest);
-          open_since = now;
-        }
       }
+      size_t j = i, bytes = open.bytes();
+      while (j < items.size() && open.size() + (j - i) < config.bulk_max_actions &&
+             bytes + items[j].size() <= config.bulk_max_bytes)
+        bytes += items[j++].size();
+      if (j == i && open.empty()) ++j;
+      open.append_items(r, i, j);
+      i = j;
       // Full when no document of the average size fits any more.
       size_t avg = open.bytes() / std::max<size_t>(1, open.size());
-      if (open.size() >= config.bulk_max_actions || open.bytes() + avg > config.bulk_max_bytes) seal();
+      if (i < items.size() || open.size() >= config.bulk_max_actions || open.bytes() + avg > config.bulk_max_bytes)
+        seal();
     }
   }
 
@@ -292,6 +290,24 @@ struct BulkClient::Impl {
     if (open.empty()) return;
     ready.push_back(std::move(open));
     open = BulkRequest();
+  }
+
+  // Requests are reused: a fresh multi-megabyte body costs page faults and
+  // copies while it grows. At most one spare per transfer slot is kept.
+  BulkRequest spare_request() {
+    if (spares.empty()) {
+      BulkRequest r;
+      r.reserve(config.bulk_max_bytes, 0);
+      return r;
+    }
+    BulkRequest r = std::move(spares.back());
+    spares.pop_back();
+    return r;
+  }
+  void recycle(BulkRequest r) {
+    if (spares.size() >= slots.size() || r.capacity() < config.bulk_max_bytes) return;
+    r.clear();
+    spares.push_back(std::move(r));
   }
 
   void prepare(Transfer& t, clock::time_point now) {
@@ -308,14 +324,12 @@ struct BulkClient::Impl {
     prepare(t, now);
     t.request = std::move(r);
     const std::string& body = t.request.body();
-    if (config.gzip) t.wire = gzip_compress(body, config.gzip_level);
-    else t.wire.clear();
-    std::string_view sent = config.gzip ? std::string_view(t.wire) : std::string_view(body);
+    std::string_view sent = t.gzip ? t.gzip->compress(body) : std::string_view(body);
     CURL* e = t.easy;
     curl_easy_reset(e);
     apply_common_options(e, config, t.headers, config.request_timeout_ms);
     t.headers.add("Content-Type: application/x-ndjson");
-    if (config.gzip) t.headers.add("Content-Encoding: gzip");
+    if (t.gzip) t.headers.add("Content-Encoding: gzip");
     std::string url = hosts.host(t.host) + kBulkPath;
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers.get());
@@ -362,8 +376,6 @@ struct BulkClient::Impl {
     if (t.probe) return finish_probe(t, rc, now);
     BulkRequest r = std::move(t.request);
     t.request = BulkRequest();
-    t.wire.clear();
-    t.wire.shrink_to_fit();
     counters.latency.record(std::chrono::duration<double, std::milli>(now - t.started).count());
 
     if (rc != CURLE_OK) {
@@ -450,6 +462,7 @@ struct BulkClient::Impl {
     if (retryable > 0 && retryable == r.size()) breaker.on_failure(now);
     else breaker.on_success();
     if (!again.empty()) schedule(std::move(again), 0, now);
+    recycle(std::move(r));
   }
 
   // The whole request failed. `reached`: the server may have seen it, which
@@ -599,6 +612,7 @@ struct BulkClient::Impl {
   CURLM* multi = nullptr;
   std::vector<std::unique_ptr<Transfer>> slots;
   BulkRequest open;
+  std::vector<BulkRequest> spares;  // answered requests, cleared, kept for their capacity
   clock::time_point open_since;
   std::deque<BulkRequest> ready;        // sealed, never sent
   std::deque<BulkRequest> retry_ready;  // retries whose backoff is over: sent first

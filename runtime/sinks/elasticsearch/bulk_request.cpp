@@ -74,18 +74,28 @@ void BulkRequest::add(std::string_view item, Ticket ticket, uint16_t attempts) {
   if (item.empty() || item.back() != '\n') throw std::invalid_argument("bulk item: must end in a newline");
   if (body_.size() + item.size() > std::numeric_limits<uint32_t>::max())
     throw std::invalid_argument("bulk body: larger than 4 GiB");
-  add_unchecked(item, ticket, attempts, parse_bulk_op(item.substr(0, item.find('\n'))));
-}
-
-void BulkRequest::add_unchecked(std::string_view item, Ticket ticket, uint16_t attempts, BulkOp op) {
   BulkItem it;
   it.ticket = ticket;
   it.begin = static_cast<uint32_t>(body_.size());
   body_.append(item);
   it.end = static_cast<uint32_t>(body_.size());
   it.attempts = attempts;
-  it.op = op;
+  it.op = parse_bulk_op(item.substr(0, item.find('\n')));
   items_.push_back(it);
+}
+
+void BulkRequest::append_items(const BulkRequest& other, size_t from, size_t to) {
+  if (from >= to) return;
+  // The items of a request are contiguous and in order (every way of adding keeps them so).
+  uint32_t first = other.items_[from].begin, last = other.items_[to - 1].end;
+  int64_t shift = static_cast<int64_t>(body_.size()) - first;
+  body_.append(other.body_, first, last - first);
+  for (size_t k = from; k < to; ++k) {
+    BulkItem it = other.items_[k];
+    it.begin = static_cast<uint32_t>(it.begin + shift);
+    it.end = static_cast<uint32_t>(it.end + shift);
+    items_.push_back(it);
+  }
 }
 
 uint16_t BulkRequest::max_attempts() const {
@@ -120,15 +130,26 @@ std::vector<BulkRequest> BulkRequest::split(size_t max_bytes, size_t max_actions
 
 // libdeflate compresses a whole buffer at once, which a bulk body is, several
 // times faster than zlib's streaming deflate at the same level.
-std::string gzip_compress(std::string_view data, int level) {
-  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(std::clamp(level, 1, 12)), &libdeflate_free_compressor);
-  if (!compressor) throw std::runtime_error("gzip: cannot allocate a compressor");
-  std::string out(libdeflate_gzip_compress_bound(compressor.get(), data.size()), '\0');
-  size_t produced = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(), out.data(), out.size());
+GzipCompressor::GzipCompressor(int level) : compressor_(libdeflate_alloc_compressor(std::clamp(level, 1, 12))) {
+  if (!compressor_) throw std::runtime_error("gzip: cannot allocate a compressor");
+}
+
+GzipCompressor::~GzipCompressor() { libdeflate_free_compressor(compressor_); }
+
+std::string_view GzipCompressor::compress(std::string_view data) {
+  size_t bound = libdeflate_gzip_compress_bound(compressor_, data.size());
+  if (bound > capacity_) {
+    buffer_ = std::make_unique_for_overwrite<char[]>(bound);
+    capacity_ = bound;
+  }
+  size_t produced = libdeflate_gzip_compress(compressor_, data.data(), data.size(), buffer_.get(), capacity_);
   if (produced == 0) throw std::runtime_error("gzip: compression did not fit its bound");
-  out.resize(produced);
-  return out;
+  return {buffer_.get(), produced};
+}
+
+std::string gzip_compress(std::string_view data, int level) {
+  GzipCompressor compressor(level);
+  return std::string(compressor.compress(data));
 }
 
 std::string gzip_decompress(std::string_view data, size_t max_output) {

@@ -7,10 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct libdeflate_compressor;
 
 namespace pipec::es {
 
@@ -52,15 +55,14 @@ class BulkRequest {
   // line, each ending in '\n'. Throws std::invalid_argument when `item` does
   // not end in '\n' or the body would pass 4 GiB.
   void add(std::string_view item, Ticket ticket, uint16_t attempts = 0);
-  // Appends item `i` of `other` (bytes, ticket, attempts).
-  void append_item(const BulkRequest& other, size_t i) {
-    const BulkItem& it = other.items_[i];
-    add_unchecked(other.item_bytes(i), it.ticket, it.attempts, it.op);
-  }
+  // Appends items [from, to) of `other` (bytes, tickets, attempts) with one copy.
+  void append_items(const BulkRequest& other, size_t from, size_t to);
+  void append_item(const BulkRequest& other, size_t i) { append_items(other, i, i + 1); }
 
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   size_t bytes() const { return body_.size(); }
+  size_t capacity() const { return body_.capacity(); }
   const std::string& body() const { return body_; }
   const std::vector<BulkItem>& items() const { return items_; }
   std::vector<BulkItem>& items() { return items_; }
@@ -85,13 +87,27 @@ class BulkRequest {
   }
 
  private:
-  void add_unchecked(std::string_view item, Ticket ticket, uint16_t attempts, BulkOp op);
-
   std::string body_;
   std::vector<BulkItem> items_;
 };
 
-// gzip (RFC 1952, libdeflate) for Content-Encoding: gzip. level: 1 (fast) .. 9 (small).
+// gzip (RFC 1952, libdeflate) for Content-Encoding: gzip. level: 1 (fast) .. 12 (small).
+// Keeps its compressor state and output buffer from body to body: a fresh
+// multi-megabyte buffer per request costs page faults and zero-filling.
+class GzipCompressor {
+ public:
+  explicit GzipCompressor(int level = 1);
+  ~GzipCompressor();
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+  // The gzip member of `data`; valid until the next call.
+  std::string_view compress(std::string_view data);
+
+ private:
+  ::libdeflate_compressor* compressor_;
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+};
 std::string gzip_compress(std::string_view data, int level = 1);
 // Inverse of gzip_compress (also reads concatenated members). Throws
 // std::runtime_error on corrupt input or when the output would pass max_output.

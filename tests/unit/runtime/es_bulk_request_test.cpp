@@ -58,6 +58,22 @@ TEST_CASE("es bulk request: add, append_item keeps attempts, split keeps order")
   CHECK(copy.items()[0].ticket == 107);
   CHECK(copy.items()[0].attempts == 1);
 
+  // A run of items lands after what the request holds, offsets shifted.
+  BulkRequest run;
+  run.add(doc(99), 99);
+  run.append_items(r, 3, 6);
+  REQUIRE(run.size() == 4);
+  CHECK(run.bytes() == doc(99).size() + r.item_bytes(3).size() + r.item_bytes(4).size() + r.item_bytes(5).size());
+  for (size_t i = 1; i < 4; ++i) {
+    CHECK(run.item_bytes(i) == r.item_bytes(i + 2));
+    CHECK(run.items()[i].ticket == 100 + i + 2);
+    CHECK(run.items()[i].attempts == r.items()[i + 2].attempts);
+    CHECK(run.items()[i].begin == run.items()[i - 1].end);
+  }
+  CHECK(run.items().back().end == run.bytes());
+  run.append_items(r, 5, 5);  // empty run
+  CHECK(run.size() == 4);
+
   size_t total = r.bytes();
   auto pieces = r.split(200, 3);
   CHECK(r.empty());
@@ -97,6 +113,13 @@ TEST_CASE("es gzip round trip") {
   CHECK(gzip_decompress(gzip_compress("")) == "");
   // Concatenated members read as one stream.
   CHECK(gzip_decompress(gzip_compress("ab") + gzip_compress("cd")) == "abcd");
+
+  // One compressor for bodies of changing sizes: each output is whole and only its own.
+  GzipCompressor reused(1);
+  for (size_t n : {text.size(), size_t(10), text.size() / 3, size_t(0), text.size()}) {
+    std::string part = text.substr(0, n);
+    CHECK(gzip_decompress(reused.compress(part)) == part);
+  }
 
   std::string z = gzip_compress(text);
   CHECK_THROWS_AS(gzip_decompress(z.substr(0, z.size() / 2)), std::runtime_error);
