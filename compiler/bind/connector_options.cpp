@@ -40,7 +40,7 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"elasticsearch", K::Sink, false, "bulk.max-actions", T::Integer, false, "", "flush at this many documents (default 5000)"},
       {"elasticsearch", K::Sink, false, "bulk.flush-interval", T::Duration, false, "", "flush at least this often (default 1s)"},
       {"elasticsearch", K::Sink, false, "bulk.concurrency", T::Integer, false, "", "bulk requests in flight (default 2)"},
-      {"elasticsearch", K::Sink, false, "bulk.gzip", T::Boolean, false, "", "gzip request bodies (default true)"},
+      {"elasticsearch", K::Sink, false, "bulk.gzip", T::Boolean, false, "", "gzip request bodies (default false: worth it on scarce or billed bandwidth, not on a LAN)"},
       {"elasticsearch", K::Sink, false, "retry.max-attempts", T::Integer, false, "", "attempts per item on 429/5xx (default 8)"},
       {"elasticsearch", K::Sink, false, "retry.initial-backoff", T::Duration, false, "", "first backoff, doubled per attempt (default 100ms)"},
       {"elasticsearch", K::Sink, false, "retry.max-backoff", T::Duration, false, "", "backoff cap (default 30s)"},

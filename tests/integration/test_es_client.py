@@ -144,13 +144,15 @@ def fault_proxy():
 
 
 def test_10k_deterministic_ids_twice_is_exactly_10k(es, index):
-    first = load(index, 10000)
+    first = load(index, 10000, set=["bulk.gzip=true"])  # gzip bodies, accepted by the real server
     assert_every_ticket_once(first)
     assert first["acked"] == 10000 and first["dead"] == 0
+    assert first["stats"]["bytes_sent"] * 3 < first["stats"]["bytes_uncompressed"]
     assert_exact_set(es, index, 10000)
 
     second = load(index, 10000, version="v2")  # index action: overwrites
     assert second["acked"] == 10000 and second["dead"] == 0
+    assert second["stats"]["bytes_sent"] == second["stats"]["bytes_uncompressed"]  # no gzip by default
     assert_exact_set(es, index, 10000)
     assert es.count(index=index, body={"query": {"term": {"v": "v2"}}})["count"] == 10000
 

@@ -14,7 +14,7 @@ TEST_CASE("es config: defaults match connector_options.cpp") {
   CHECK(c.bulk_max_actions == 5000);
   CHECK(c.flush_interval_ms == 1000);
   CHECK(c.concurrency == 2);
-  CHECK(c.gzip);
+  CHECK_FALSE(c.gzip);
   CHECK(c.retry_max_attempts == 8);
   CHECK(c.retry_initial_backoff_ms == 100);
   CHECK(c.retry_max_backoff_ms == 30000);
@@ -31,7 +31,7 @@ TEST_CASE("es config: every option") {
                                 {"bulk.max-actions", "2000"},
                                 {"bulk.flush-interval", "250ms"},
                                 {"bulk.concurrency", "4"},
-                                {"bulk.gzip", "false"},
+                                {"bulk.gzip", "true"},
                                 {"retry.max-attempts", "5"},
                                 {"retry.initial-backoff", "50ms"},
                                 {"retry.max-backoff", "1m"},
@@ -49,7 +49,7 @@ TEST_CASE("es config: every option") {
   CHECK(c.bulk_max_actions == 2000);
   CHECK(c.flush_interval_ms == 250);
   CHECK(c.concurrency == 4);
-  CHECK_FALSE(c.gzip);
+  CHECK(c.gzip);
   CHECK(c.retry_max_attempts == 5);
   CHECK(c.retry_initial_backoff_ms == 50);
   CHECK(c.retry_max_backoff_ms == 60000);
