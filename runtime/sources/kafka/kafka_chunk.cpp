@@ -193,7 +193,7 @@ KafkaChunk KafkaChunkBuilder::build(Ticket first) {
   chunk.topic_index = topic_index_;
   chunk.partition = partition_;
   chunk.first = first;
-  auto input = InputChunk::allocate(frame_bytes_ + scratch_.size() + topic_.size());
+  auto input = chunk_pool_.allocate(frame_bytes_ + scratch_.size() + topic_.size());
   input->source_file = source_file_;
   input->partition = partition_;
   input->frames.resize(pending_.size());

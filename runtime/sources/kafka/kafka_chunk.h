@@ -20,6 +20,7 @@
 #include "runtime/delivery/offset_tracker.h"
 #include "runtime/vector/batch.h"
 #include "runtime/vector/input_chunk.h"
+#include "runtime/vector/input_chunk_pool.h"
 #include "runtime/vector/source_position.h"
 
 namespace pipec {
@@ -114,6 +115,9 @@ class KafkaChunkBuilder {
     int64_t offset;
   };
   size_t max_record_bytes_;
+  // Chunk buffers come back once the batches holding them are released, so
+  // a poll does not fault in and clear fresh pages (like the file source's).
+  InputChunkPool chunk_pool_;
   std::string topic_;
   uint32_t topic_index_ = 0;
   int32_t partition_ = -1;

@@ -183,3 +183,39 @@ TEST_CASE("kafka chunk: an empty builder and reuse") {
   CHECK(one.topic() == "u");
   CHECK(one.input->partition == 5);
 }
+
+TEST_CASE("kafka chunk: a released chunk's buffer is reused, nothing of it leaks into the next chunk") {
+  KafkaChunkBuilder b(1000);
+  std::string long_payload(300, 'y');
+  const char* reused = nullptr;
+  {
+    b.reset("first-topic", 1, 4, 9);
+    b.add(100, 5, long_payload.c_str(), long_payload.size(), "a-key", 5);
+    b.add_header("h", "v", 1);
+    b.add(101, 6, "{\"z\":2}", 7, nullptr, 0);
+    KafkaChunk first = b.build(Ticket{0, 1, 0});
+    reused = first.input->data();
+  }  // the last reference is gone: the buffer goes back to the builder
+  b.reset("t2", 0, 3, 2);
+  b.add(7, 8, "{}", 2, nullptr, 0);
+  KafkaChunk second = b.build(Ticket{0, 1, 2});
+  CHECK(second.input->data() == reused);
+  const InputChunk& in = *second.input;
+  REQUIRE(in.frames.size() == 1);
+  CHECK(std::string_view(in.data() + in.frames[0].begin, in.frames[0].size) == "{}");
+  CHECK(in.frames[0].offset == 7);
+  CHECK(in.source_file == 2);
+  CHECK(in.partition == 3);
+  CHECK(second.topic() == "t2");
+  CHECK(second.key(0).empty());
+  CHECK(second.headers_json(0) == "{}");
+  CHECK(in.size() == 2 + 2);  // the payload and the topic name
+  for (size_t i = in.size(); i < in.padded_size(); ++i) CHECK(in.data()[i] == 0);  // simdjson's padding
+
+  // A chunk still held by a batch is never handed out again.
+  b.reset("t3", 0, 3, 2);
+  b.add(8, 9, "{}", 2, nullptr, 0);
+  KafkaChunk third = b.build(Ticket{0, 1, 3});
+  CHECK(third.input->data() != second.input->data());
+  CHECK(second.topic() == "t2");
+}
