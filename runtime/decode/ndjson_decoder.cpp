@@ -96,6 +96,7 @@ bool parse_int64(std::string_view t, int64_t* out) {
 // open a string, which is structural, so a token ending in a quote ends with
 // the closing one. Anything else (`"abc"x`) is searched.
 std::string_view string_body(std::string_view tok) {
+  if (tok.size() >= 2 && tok.back() == '"') return tok.substr(1, tok.size() - 2);  // no blanks after
   std::string_view t = trim_right(tok);
   if (t.size() >= 2 && t.back() == '"') return t.substr(1, t.size() - 2);
   const char* body = tok.data() + 1;
@@ -220,6 +221,7 @@ class KeyMatcher {
 std::string_view raw_key(od::field& f, std::string_view value_token) {
   const char* key = f.key().raw();
   const char* p = value_token.data() - 1;
+  if (*p == ':' && p[-1] == '"') return {key, static_cast<size_t>(p - 1 - key)};  // no blanks
   while (is_ws(*p)) --p;  // the ':'
   --p;
   while (is_ws(*p)) --p;  // the closing quote
@@ -265,7 +267,15 @@ class NdjsonDecoder::Impl {
   bool convert(od::value& v, std::string_view tok, uint32_t col, uint32_t depth);
   bool read_integer(od::value& v, std::string_view tok, uint32_t col, uint32_t depth,
                     int64_t* out);
-  bool read_string(od::value& v, std::string_view tok, StringRef* out);
+  // The string value whose token is `tok`: zero-copy into the chunk unless it
+  // has escapes (inline: most values read are strings without any).
+  bool read_string(od::value& v, std::string_view tok, StringRef* out) {
+    std::string_view body = string_body(tok);
+    if (has_escape(body)) return read_escaped_string(v, tok, out);
+    *out = StringRef{body.data(), static_cast<uint32_t>(body.size())};
+    return true;
+  }
+  bool read_escaped_string(od::value& v, std::string_view tok, StringRef* out);
   bool unescape_key(od::field& f, std::string_view raw, std::string_view* key);
   // Checks that the value whose token is `tok` (one the On-Demand walk has
   // reached but not consumed) is well-formed, and sets *end (if given) to the
@@ -707,14 +717,8 @@ bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint3
   return true;
 }
 
-bool NdjsonDecoder::Impl::read_string(od::value& v, std::string_view tok, StringRef* out) {
-  // The token runs from the opening quote to the next structural character,
-  // so it contains the closing quote.
-  std::string_view body = string_body(tok);
-  if (!has_escape(body)) {
-    *out = StringRef{body.data(), static_cast<uint32_t>(body.size())};  // zero-copy into the chunk
-    return true;
-  }
+bool NdjsonDecoder::Impl::read_escaped_string(od::value& v, std::string_view tok,
+                                              StringRef* out) {
   std::string_view unescaped;
   if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
   *out = batch_->arena.copy(unescaped);
