@@ -168,41 +168,56 @@ uint64_t load8(const char* p) {
   return v;
 }
 
-// The low n (< 8) bytes of a little-endian load.
-uint64_t low_bytes(uint64_t v, size_t n) { return n >= 8 ? v : v & ((uint64_t{1} << (8 * n)) - 1); }
+// The low n bytes of a little-endian 8-byte load: all of them from 8 on.
+uint64_t low_bytes_mask(size_t n) { return n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1; }
 
 // Maps a JSON object key to a child node, built once per level of the spec:
-// keys are bucketed by length and compared by at most two 8-byte loads (plus
+// keys are bucketed by length and compared by two masked 8-byte loads (plus
 // a memcmp beyond 16 bytes), like a hand-written switch on the key.
 class KeyMatcher {
  public:
   void add(const std::string& key, uint32_t node) {
-    if (key.size() >= by_length_.size()) by_length_.resize(key.size() + 1);
     char head[16] = {};
     std::memcpy(head, key.data(), std::min(key.size(), sizeof head));
-    by_length_[key.size()].push_back(Entry{load8(head), load8(head + 8), key, node});
+    auto at = std::find_if(entries_.begin(), entries_.end(),
+                           [&](const Entry& e) { return e.key.size() > key.size(); });
+    entries_.insert(at, Entry{load8(head), load8(head + 8), key, node});
+    // Entries are sorted by length: each length's bucket is a range of them.
+    buckets_.assign(entries_.back().key.size() + 1, Bucket{});
+    for (uint32_t i = 0; i < entries_.size(); ++i) {
+      Bucket& b = buckets_[entries_[i].key.size()];
+      if (b.begin == b.end) b.begin = i;
+      b.end = i + 1;
+    }
+    for (size_t n = 0; n < buckets_.size(); ++n) {
+      buckets_[n].lo_mask = low_bytes_mask(n);
+      buckets_[n].hi_mask = n > 8 ? low_bytes_mask(n - 8) : 0;
+    }
   }
 
   // `key` must be followed by at least 16 readable bytes (a record inside
   // its padded InputChunk is).
   uint32_t find_padded(std::string_view key) const {
     const size_t n = key.size();
-    if (n >= by_length_.size()) return kNone;
-    const uint64_t lo = low_bytes(load8(key.data()), n);
-    const uint64_t hi = n > 8 ? low_bytes(load8(key.data() + 8), n - 8) : 0;
-    for (const Entry& e : by_length_[n]) {
-      if (e.lo == lo && e.hi == hi &&
-          (n <= 16 || std::memcmp(e.key.data() + 16, key.data() + 16, n - 16) == 0))
-        return e.node;
+    if (n >= buckets_.size()) return kNone;
+    const Bucket& b = buckets_[n];
+    const uint64_t lo = load8(key.data()) & b.lo_mask;
+    const uint64_t hi = load8(key.data() + 8) & b.hi_mask;
+    const Entry* const first = entries_.data();
+    for (const Entry* e = first + b.begin; e != first + b.end; ++e) {
+      if (e->lo == lo && e->hi == hi &&
+          (n <= 16 || std::memcmp(e->key.data() + 16, key.data() + 16, n - 16) == 0))
+        return e->node;
     }
     return kNone;
   }
 
   // Any key (unescaped keys live in simdjson's string buffer, not padded).
   uint32_t find(std::string_view key) const {
-    if (key.size() >= by_length_.size()) return kNone;
-    for (const Entry& e : by_length_[key.size()])
-      if (e.key == key) return e.node;
+    if (key.size() >= buckets_.size()) return kNone;
+    const Bucket& b = buckets_[key.size()];
+    for (uint32_t i = b.begin; i < b.end; ++i)
+      if (entries_[i].key == key) return entries_[i].node;
     return kNone;
   }
 
@@ -212,7 +227,12 @@ class KeyMatcher {
     std::string key;
     uint32_t node;
   };
-  std::vector<std::vector<Entry>> by_length_;
+  struct Bucket {
+    uint32_t begin = 0, end = 0;  // the entries of this length
+    uint64_t lo_mask = 0, hi_mask = 0;
+  };
+  std::vector<Entry> entries_;  // by length
+  std::vector<Bucket> buckets_;  // by length
 };
 
 // The bytes of a field's key between its quotes, still escaped. Its closing
