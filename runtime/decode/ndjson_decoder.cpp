@@ -582,12 +582,51 @@ bool NdjsonDecoder::Impl::unescape_key(od::field& f, std::string_view raw, std::
   return true;
 }
 
+// The one place that reaches into simdjson's On-Demand internals (3.0.1): the
+// document's json_iterator, a protected member of od::document. Its position()
+// is the current token's entry in stage 1's structural index, which holds the
+// offset of every structural character and of the first byte of every scalar,
+// and ends with entries equal to the input's length.
+class OnDemandTokens : od::document {
+ public:
+  // The entry of the current token: the value reached and not yet consumed.
+  static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
+
+  // Consumes the current value, a container ending before the token at `next`,
+  // as iterating it would: the enclosing object or array resumes at `next`
+  // instead of skipping the value token by token. A top-level value is left
+  // as it is (nothing resumes after it).
+  static void consume_container(od::document& doc, const uint32_t* next) {
+    od::json_iterator& iter = iterator_of(doc);
+    const od::depth_t value_depth = iter.depth();
+    if (value_depth < 2) return;
+    // reenter_child(position, depth) needs the iterator at depth - 1; ending
+    // at value_depth - 1 is where finishing the container would leave it.
+    iter.ascend_to(value_depth - 1);
+    iter.ascend_to(value_depth - 2);
+    iter.reenter_child(next, value_depth - 1);
+  }
+
+  // Consumes the current value, a scalar at `at`, as skipping it would; one
+  // read through simdjson (get_double(), get_string(), ...) is consumed already.
+  static void consume_scalar(od::document& doc, const uint32_t* at) {
+    od::json_iterator& iter = iterator_of(doc);
+    if (iter.position() != at) return;
+    iter.return_current_and_advance();
+    iter.ascend_to(iter.depth() - 1);
+  }
+
+ private:
+  static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
+};
+
 bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_t depth) {
   for (auto field_result : obj) {
     if (auto err = field_result.error(); err) return fail_json(err);
     // A reference, not a copy: copying the fresh field stalls on store forwarding.
     od::field& field = field_result.value_unsafe();
     od::value& value = field.value();
+    const uint32_t* const at = OnDemandTokens::position(doc_);
     std::string_view tok = value.raw_json_token();
     if (!string_value_ends(tok)) return false;
     std::string_view raw = raw_key(field, tok);
@@ -597,11 +636,16 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
       if (!unescape_key(field, raw, &key)) return false;
       if (key.data() != raw.data()) child = node.keys.find(key);
     }
-    if (child == kNone) {
-      if (options.validate_unused && !validate(tok, depth + 1)) return false;
-      continue;
+    if (child != kNone) {
+      if (!visit(value, tok, nodes_[child], depth + 1)) return false;
+    } else if (options.validate_unused) {
+      if (!validate(tok, depth + 1)) return false;
+    } else {
+      continue;  // unchecked: left to the iterator's skip
     }
-    if (!visit(value, tok, nodes_[child], depth + 1)) return false;
+    // A well-formed value: consuming a scalar here is cheaper than the
+    // iterator's skip, which would look at its token again.
+    if (tok[0] != '{' && tok[0] != '[') OnDemandTokens::consume_scalar(doc_, at);
   }
   return true;
 }
@@ -766,35 +810,6 @@ bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
   }
   return fail(DecodeErrorKind::NotAnObject, fmt::format("expected a JSON object at the top level, got {}", kind));
 }
-
-// The one place that reaches into simdjson's On-Demand internals (3.0.1): the
-// document's json_iterator, a protected member of od::document. Its position()
-// is the current token's entry in stage 1's structural index, which holds the
-// offset of every structural character and of the first byte of every scalar,
-// and ends with entries equal to the input's length.
-class OnDemandTokens : od::document {
- public:
-  // The entry of the current token: the value reached and not yet consumed.
-  static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
-
-  // Consumes the current value, a container ending before the token at `next`,
-  // as iterating it would: the enclosing object or array resumes at `next`
-  // instead of skipping the value token by token. A top-level value is left
-  // as it is (nothing resumes after it).
-  static void consume_container(od::document& doc, const uint32_t* next) {
-    od::json_iterator& iter = iterator_of(doc);
-    const od::depth_t value_depth = iter.depth();
-    if (value_depth < 2) return;
-    // reenter_child(position, depth) needs the iterator at depth - 1; ending
-    // at value_depth - 1 is where finishing the container would leave it.
-    iter.ascend_to(value_depth - 1);
-    iter.ascend_to(value_depth - 2);
-    iter.reenter_child(next, value_depth - 1);
-  }
-
- private:
-  static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
-};
 
 // Walks the container through the structural index with a small grammar
 // automaton: every token is judged by its first byte, scalars by their text.
