@@ -72,7 +72,24 @@ void EsSinkOperator::open(ExecContext& ctx) {
   }
 }
 
-uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::string_view raw) {
+namespace {
+// The retained chunk of `batch` that holds `raw`; rows come in chunk order,
+// so the search starts at the previous row's chunk (*hint).
+const std::shared_ptr<const InputChunk>* chunk_holding(const Batch& batch, std::string_view raw, size_t* hint) {
+  const auto& inputs = batch.inputs();
+  for (size_t n = 0; n < inputs.size(); ++n) {
+    size_t i = (*hint + n) % inputs.size();
+    const InputChunk& c = *inputs[i];
+    if (raw.data() >= c.data() && raw.data() + raw.size() <= c.data() + c.size()) {
+      *hint = i;
+      return &inputs[i];
+    }
+  }
+  return nullptr;
+}
+}  // namespace
+
+uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::string_view raw, const Batch& batch) {
   uint64_t i;
   if (!free_.empty()) {
     i = free_.back();
@@ -84,7 +101,12 @@ uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::str
   Slot& s = slots_[i];
   s.ticket = t;
   s.pos = pos;
-  s.raw.assign(raw);
+  if (const auto* chunk = raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint_)) {
+    s.chunk = *chunk;
+    s.in_chunk = raw;
+  } else {
+    s.copy.assign(raw);
+  }
   s.epoch = epochs_.back().id;
   ++epochs_.back().in_flight;
   ++in_flight_;
@@ -94,7 +116,8 @@ uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::str
 void EsSinkOperator::reported(es::Ticket t) {
   Slot& s = slots_[t];
   if (hooks_.release) hooks_.release(s.ticket);
-  s.raw.clear();
+  s.chunk.reset();
+  s.copy.clear();
   free_.push_back(t);
   --in_flight_;
   --epochs_[s.epoch - epochs_.front().id].in_flight;
@@ -127,7 +150,7 @@ void EsSinkOperator::on_dead_letter(es::Ticket t, std::string_view reason) {
   Slot& s = slots_[t];
   ++ctx_->stats.sink_rejected;
   ++rejected_by_server_;
-  if (ctx_->dead_letters) ctx_->dead_letters->add("sink", reason, "", s.raw, s.pos);
+  if (ctx_->dead_letters) ctx_->dead_letters->add("sink", reason, "", s.raw(), s.pos);
   // The letter holds its record until it is durable; the document's own
   // hold may go now.
   reported(t);
@@ -155,10 +178,11 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
     }
   }
   tickets_.clear();
+  chunk_hint_ = 0;
   for (uint32_t row : result_.rows) {
     const SourcePosition& pos = batch.positions[row];
     Ticket t = hooks_.acquire ? hooks_.acquire(pos) : Ticket{};
-    tickets_.push_back(take_slot(t, pos, batch.raw[row].view()));
+    tickets_.push_back(take_slot(t, pos, batch.raw[row].view(), batch));
   }
   es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
   ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);

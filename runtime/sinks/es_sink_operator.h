@@ -104,8 +104,15 @@ class EsSinkOperator : public Operator {
   struct Slot {
     Ticket ticket;
     SourcePosition pos;
-    std::string raw;
+    // The raw record, for a dead letter should the server reject the
+    // document: a view into its input chunk, kept alive here (copying every
+    // record cost more CPU than the whole HTTP exchange), or a copy when the
+    // bytes live in no chunk.
+    std::shared_ptr<const InputChunk> chunk;
+    std::string_view in_chunk;
+    std::string copy;
     uint64_t epoch = 0;
+    std::string_view raw() const { return chunk ? in_chunk : std::string_view(copy); }
   };
   // Documents pushed between two release_after_acks() calls, and the
   // tickets handed over at the end of that span.
@@ -114,7 +121,7 @@ class EsSinkOperator : public Operator {
     size_t in_flight = 0;
     std::vector<Ticket> after;
   };
-  uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw);
+  uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw, const Batch& batch);
   // A document was reported: frees its slot, releases what waited for it.
   void reported(es::Ticket t);
   void on_ack(es::Ticket t);
@@ -136,6 +143,7 @@ class EsSinkOperator : public Operator {
   std::vector<es::Ticket> tickets_;
   std::vector<Slot> slots_;
   std::vector<uint64_t> free_;
+  size_t chunk_hint_ = 0;
   size_t in_flight_ = 0;
   std::deque<Epoch> epochs_{1};  // oldest first; back() is the open one
   uint64_t acknowledged_ = 0;
