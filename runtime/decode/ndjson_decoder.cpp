@@ -312,7 +312,12 @@ class NdjsonDecoder::Impl {
     if (tok[0] == '"') return !has_escapes_ || validate_escapes(tok);
     return validate_literal_or_number(tok);
   }
-  bool validate_literal_or_number(std::string_view tok);
+  // Numbers, most of the scalars validated, go straight to scan_number().
+  bool validate_literal_or_number(std::string_view tok) {
+    bool integral;
+    return scan_number(trim_right(tok), &integral) || validate_literal_or_fail(tok);
+  }
+  bool validate_literal_or_fail(std::string_view tok);
   bool validate_escapes(std::string_view tok);
   bool fail_unexpected(const char* at) {
     return fail_malformed(at, "unexpected " + describe_char(at, rec_ + rec_size_));
@@ -882,7 +887,8 @@ bool NdjsonDecoder::Impl::validate_container(std::string_view tok, uint32_t dept
   }
 }
 
-bool NdjsonDecoder::Impl::validate_literal_or_number(std::string_view tok) {
+// A token that is not a number: a literal, or malformed.
+bool NdjsonDecoder::Impl::validate_literal_or_fail(std::string_view tok) {
   switch (tok[0]) {
     case 't':
     case 'f':
@@ -892,14 +898,10 @@ bool NdjsonDecoder::Impl::validate_literal_or_number(std::string_view tok) {
         return fail_malformed(tok.data(), "invalid literal");
       return true;
     }
-    default: {
-      bool integral;
-      if (!scan_number(trim_right(tok), &integral)) {
-        if (tok[0] == '-' || is_digit(tok[0])) return fail_malformed(tok.data(), "invalid number");
-        return fail_unexpected(tok.data());
-      }
-      return true;
-    }
+    case '-': return fail_malformed(tok.data(), "invalid number");
+    default:
+      if (is_digit(tok[0])) return fail_malformed(tok.data(), "invalid number");
+      return fail_unexpected(tok.data());
   }
 }
 
