@@ -316,7 +316,7 @@ def main():
     ap.add_argument("--pipec", default=None)
     ap.add_argument("--results", default=None, help="JSON results file (default bench/results/kafka-es-<date>.json)")
     ap.add_argument("--sink-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="an extra OpenSearch sink option, e.g. bulk.gzip=false (repeatable)")
+                    help="an extra OpenSearch sink option, e.g. bulk.gzip=true (repeatable)")
     ap.add_argument("--skip", default="", help="comma list of phases to skip: file,opensearch,latency")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
