@@ -265,6 +265,51 @@ struct ColumnInfo {
   std::string name;
 };
 
+// The one place that reaches into simdjson's On-Demand internals (3.0.1): the
+// document's json_iterator, a protected member of od::document. Its position()
+// is the current token's entry in stage 1's structural index, which holds the
+// offset of every structural character and of the first byte of every scalar,
+// and ends with entries equal to the input's length.
+class OnDemandTokens : od::document {
+ public:
+  // The entry of the current token: the value reached and not yet consumed.
+  static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
+
+  // Consumes the current value, a container ending before the token at `next`,
+  // as iterating it would: the enclosing object or array resumes at `next`
+  // instead of skipping the value token by token. A top-level value is left
+  // as it is (nothing resumes after it), and so is everything while the
+  // document is walked by tokens alone: the iterator stays at the root.
+  static void consume_container(od::document& doc, const uint32_t* next) {
+    od::json_iterator& iter = iterator_of(doc);
+    const od::depth_t value_depth = iter.depth();
+    if (value_depth < 2) return;
+    // reenter_child(position, depth) needs the iterator at depth - 1; ending
+    // at value_depth - 1 is where finishing the container would leave it.
+    iter.ascend_to(value_depth - 1);
+    iter.ascend_to(value_depth - 2);
+    iter.reenter_child(next, value_depth - 1);
+  }
+
+  // Consumes the current value, a scalar at `at`, as skipping it would.
+  static void consume_scalar(od::document& doc, const uint32_t* at) {
+    od::json_iterator& iter = iterator_of(doc);
+    if (iter.position() != at) return;
+    iter.return_current_and_advance();
+    iter.ascend_to(iter.depth() - 1);
+  }
+
+  // The number token at p as On-Demand's get_double() reads it (p must be
+  // inside a padded record): the same parser, without a value to iterate.
+  static bool parse_double(const char* p, double* out) {
+    return simdjson::builtin::numberparsing::parse_double(reinterpret_cast<const uint8_t*>(p))
+               .get(*out) == simdjson::SUCCESS;
+  }
+
+ private:
+  static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
+};
+
 }  // namespace
 
 class NdjsonDecoder::Impl {
@@ -282,24 +327,26 @@ class NdjsonDecoder::Impl {
   bool decode_records(const InputChunk& chunk, DecodeCursor& cursor);
   void decode_record(const char* p, size_t n, size_t readable, SourcePosition pos);
   bool parse_row(size_t readable);
+  bool check_not_null();
+  bool walk_tokens(const Node& node, uint32_t depth);
   bool walk_object(od::object& obj, const Node& node, uint32_t depth);
-  bool visit(od::value& v, std::string_view tok, const Node& node, uint32_t depth);
-  bool convert(od::value& v, std::string_view tok, uint32_t col, uint32_t depth);
-  bool read_integer(od::value& v, std::string_view tok, uint32_t col, uint32_t depth,
-                    int64_t* out);
+  bool visit(od::value* v, std::string_view tok, const Node& node, uint32_t depth);
+  bool convert(std::string_view tok, uint32_t col, uint32_t depth);
+  bool read_integer(std::string_view tok, uint32_t col, uint32_t depth, int64_t* out);
   // The string value whose token is `tok`: zero-copy into the chunk unless it
   // has escapes (inline: most values read are strings without any).
-  bool read_string(od::value& v, std::string_view tok, StringRef* out) {
+  bool read_string(std::string_view tok, StringRef* out) {
     std::string_view body = string_body(tok);
-    if (has_escape(body)) return read_escaped_string(v, tok, out);
+    if (has_escape(body)) return read_escaped_string(tok, out);
     *out = StringRef{body.data(), static_cast<uint32_t>(body.size())};
     return true;
   }
-  bool read_escaped_string(od::value& v, std::string_view tok, StringRef* out);
+  bool read_escaped_string(std::string_view tok, StringRef* out);
+  bool unescape_string(std::string_view tok, std::string_view* out);
   bool unescape_key(od::field& f, std::string_view raw, std::string_view* key);
-  // Checks that the value whose token is `tok` (one the On-Demand walk has
-  // reached but not consumed) is well-formed, and sets *end (if given) to the
-  // byte after it. A container is consumed, a scalar left for simdjson to skip.
+  // Checks that the value whose token is `tok` (at value_at_, reached but not
+  // consumed) is well-formed, and sets *end (if given) to the byte after it.
+  // A container is consumed (value_at_ moves past it), a scalar is left.
   bool validate(std::string_view tok, uint32_t depth, const char** end = nullptr) {
     if (tok[0] == '{' || tok[0] == '[') return validate_container(tok, depth, end);
     if (end) *end = tok.data() + trim_right(tok).size();
@@ -379,6 +426,8 @@ class NdjsonDecoder::Impl {
   size_t rec_size_ = 0;
   uint32_t row_ = 0;
   uint32_t epoch_ = 0;
+  // The structural index entry of the value being read (see OnDemandTokens).
+  const uint32_t* value_at_ = nullptr;
   // The record has a backslash somewhere: only then can a string or key in it
   // hold escapes (one scan per record instead of one per string).
   bool has_escapes_ = false;
@@ -391,7 +440,7 @@ class NdjsonDecoder::Impl {
   bool deferred_ = false;
   DecodeErrorKind deferred_kind_ = DecodeErrorKind::TypeMismatch;
   std::string deferred_reason_;
-  // Scratch for validate_container() and validate_escapes().
+  // Scratch for validate_container() and unescape_string().
   std::string closers_;
   std::vector<uint8_t> unescaped_;
 };
@@ -552,6 +601,18 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
   deferred_ = false;
 
   if (rec_[first] != '{') return fail_not_an_object(rec_ + first);
+  // The fields are walked through stage 1's structural index. A record that
+  // walk does not accept as it is - malformed, or with a value error to
+  // report - is walked again by On-Demand, which words the error: its checks
+  // run in the same order, so the first problem found is the same one.
+  value_at_ = OnDemandTokens::position(doc_);
+  const StringArena::Mark mark = batch_->arena.mark();
+  if (walk_tokens(nodes_[0], 1) && *value_at_ >= rec_size_ && !deferred_) return check_not_null();
+  batch_->arena.rewind(mark);
+  for (uint32_t c = 0; c < cols_.size(); ++c) put_null(c);
+  ++epoch_;
+  deferred_ = false;
+  err_reason_.clear();
   od::object obj;
   if (auto err = doc_.get_object().get(obj); err) {
     // At the root simdjson checks that the record closes the object it opens.
@@ -566,7 +627,10 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
   if (doc_.current_location().get(after) == simdjson::SUCCESS)
     return fail_malformed(after, "unexpected content after the top-level object");
   if (deferred_) return fail(deferred_kind_, std::move(deferred_reason_));
+  return check_not_null();
+}
 
+bool NdjsonDecoder::Impl::check_not_null() {
   for (uint32_t col : not_null_cols_) {
     if (!((validity_[col][row_ >> 6] >> (row_ & 63)) & 1))
       return fail(DecodeErrorKind::NotNullViolation,
@@ -587,43 +651,50 @@ bool NdjsonDecoder::Impl::unescape_key(od::field& f, std::string_view raw, std::
   return true;
 }
 
-// The one place that reaches into simdjson's On-Demand internals (3.0.1): the
-// document's json_iterator, a protected member of od::document. Its position()
-// is the current token's entry in stage 1's structural index, which holds the
-// offset of every structural character and of the first byte of every scalar,
-// and ends with entries equal to the input's length.
-class OnDemandTokens : od::document {
- public:
-  // The entry of the current token: the value reached and not yet consumed.
-  static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
-
-  // Consumes the current value, a container ending before the token at `next`,
-  // as iterating it would: the enclosing object or array resumes at `next`
-  // instead of skipping the value token by token. A top-level value is left
-  // as it is (nothing resumes after it).
-  static void consume_container(od::document& doc, const uint32_t* next) {
-    od::json_iterator& iter = iterator_of(doc);
-    const od::depth_t value_depth = iter.depth();
-    if (value_depth < 2) return;
-    // reenter_child(position, depth) needs the iterator at depth - 1; ending
-    // at value_depth - 1 is where finishing the container would leave it.
-    iter.ascend_to(value_depth - 1);
-    iter.ascend_to(value_depth - 2);
-    iter.reenter_child(next, value_depth - 1);
+// The object at value_at_, walked through the structural index: its fields
+// are read as walk_object() reads them, and value_at_ ends past its '}'.
+// False - with or without an error recorded - for anything but a well-formed
+// object of keys without escapes: parse_row() then walks the record again
+// with On-Demand, which words the error.
+bool NdjsonDecoder::Impl::walk_tokens(const Node& node, uint32_t depth) {
+  const char* const rec = rec_;
+  const uint32_t size = static_cast<uint32_t>(rec_size_);
+  const auto token = [rec, size](const uint32_t* q) { return *q < size ? rec[*q] : '\0'; };
+  const uint32_t* p = value_at_ + 1;
+  if (token(p) == '}') {
+    value_at_ = p + 1;
+    return true;
   }
-
-  // Consumes the current value, a scalar at `at`, as skipping it would; one
-  // read through simdjson (get_double(), get_string(), ...) is consumed already.
-  static void consume_scalar(od::document& doc, const uint32_t* at) {
-    od::json_iterator& iter = iterator_of(doc);
-    if (iter.position() != at) return;
-    iter.return_current_and_advance();
-    iter.ascend_to(iter.depth() - 1);
+  for (;;) {
+    if (token(p) != '"' || token(p + 1) != ':' || p[2] >= size) return false;
+    std::string_view key = trim_right({rec + p[0], p[1] - p[0]});
+    if (key.size() < 2 || key.back() != '"') return false;
+    key = key.substr(1, key.size() - 2);
+    uint32_t child = node.keys.find_padded(key);  // a match has no escapes
+    if (child == kNone && has_escape(key)) return false;
+    std::string_view tok{rec + p[2], p[3] - p[2]};
+    const char c = tok[0];
+    if (c == ',' || c == ':' || c == '}' || c == ']') return false;
+    value_at_ = p + 2;
+    if (child != kNone) {
+      if (!visit(nullptr, tok, nodes_[child], depth + 1)) return false;
+    } else if (!validate(tok, depth + 1)) {
+      return false;
+    }
+    if (c == '{' || c == '[') {
+      if (value_at_ == p + 2) return false;  // not consumed: cannot happen, but never guess
+      p = value_at_;
+    } else {
+      p += 3;
+    }
+    if (token(p) == '}') {
+      value_at_ = p + 1;
+      return true;
+    }
+    if (token(p) != ',') return false;
+    ++p;
   }
-
- private:
-  static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
-};
+}
 
 bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_t depth) {
   for (auto field_result : obj) {
@@ -632,6 +703,7 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
     od::field& field = field_result.value_unsafe();
     od::value& value = field.value();
     const uint32_t* const at = OnDemandTokens::position(doc_);
+    value_at_ = at;
     std::string_view tok = value.raw_json_token();
     if (!string_value_ends(tok)) return false;
     std::string_view raw = raw_key(field, tok);
@@ -642,7 +714,7 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
       if (key.data() != raw.data()) child = node.keys.find(key);
     }
     if (child != kNone) {
-      if (!visit(value, tok, nodes_[child], depth + 1)) return false;
+      if (!visit(&value, tok, nodes_[child], depth + 1)) return false;
     } else if (options.validate_unused) {
       if (!validate(tok, depth + 1)) return false;
     } else {
@@ -655,18 +727,21 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
   return true;
 }
 
-bool NdjsonDecoder::Impl::visit(od::value& v, std::string_view tok, const Node& node,
-                                uint32_t depth) {
+// v is the value's On-Demand handle when walk_object() reached it, null when
+// walk_tokens() did. Inlined into both: a call per field read costs ~4 % of the
+// decoder's instructions.
+[[gnu::always_inline]] inline bool NdjsonDecoder::Impl::visit(od::value* v, std::string_view tok,
+                                                              const Node& node, uint32_t depth) {
   if (node.column != kNone) seen_[node.column] = epoch_;
   if (node.children.empty()) {
     const ColumnInfo& c = cols_[node.column];
     if (tok[0] == '"' && c.type == TypeId::String && !c.raw) {  // most columns: no type switch
       StringRef s;
-      if (!read_string(v, tok, &s)) return false;
+      if (!read_string(tok, &s)) return false;
       put(node.column, s);
       return true;
     }
-    return convert(v, tok, node.column, depth);
+    return convert(tok, node.column, depth);
   }
 
   // An object the spec descends into. A repeated key replaces what an earlier
@@ -676,18 +751,21 @@ bool NdjsonDecoder::Impl::visit(od::value& v, std::string_view tok, const Node& 
   if (tok[0] == 'n') return validate(tok, depth);  // null: everything below is NULL
   if (tok[0] != '{') return mismatch(tok, depth, node.name, "ROW");
   if (depth > options.max_depth) return fail_too_deep(tok.data());
-  od::object obj;
-  if (auto err = v.get_object().get(obj); err) return fail_json(err, tok.data());
-  if (!walk_object(obj, node, depth)) return false;
+  if (v == nullptr) {
+    if (!walk_tokens(node, depth)) return false;
+  } else {
+    od::object obj;
+    if (auto err = v->get_object().get(obj); err) return fail_json(err, tok.data());
+    if (!walk_object(obj, node, depth)) return false;
+  }
   if (node.column != kNone) {
-    const char* end = location_after_value(tok.data());
+    const char* end = v ? location_after_value(tok.data()) : rec_ + value_at_[-1] + 1;
     put(node.column, StringRef{tok.data(), static_cast<uint32_t>(end - tok.data())});
   }
   return true;
 }
 
-bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t col,
-                                  uint32_t depth) {
+bool NdjsonDecoder::Impl::convert(std::string_view tok, uint32_t col, uint32_t depth) {
   const ColumnInfo& c = cols_[col];
   char first = tok[0];
   if (first == 'n') {
@@ -699,14 +777,14 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
     case TypeId::BigInt:
     case TypeId::Interval: {
       int64_t x;
-      if (!read_integer(v, tok, col, depth, &x)) return false;
+      if (!read_integer(tok, col, depth, &x)) return false;
       put(col, x);
       return true;
     }
     case TypeId::Double: {
       if (first != '-' && !is_digit(first)) return mismatch(tok, depth, c.name, "DOUBLE");
       double d;
-      if (v.get_double().get(d) == simdjson::SUCCESS) {
+      if (OnDemandTokens::parse_double(tok.data(), &d)) {
         put(col, d);
         return true;
       }
@@ -729,7 +807,7 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
         if (!capture_raw(tok, depth, &s)) return false;
       } else {
         if (first != '"') return mismatch(tok, depth, c.name, "STRING");
-        if (!read_string(v, tok, &s)) return false;
+        if (!read_string(tok, &s)) return false;
       }
       put(col, s);
       return true;
@@ -738,13 +816,13 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
       int64_t millis;
       if (first == '"') {
         StringRef s;
-        if (!read_string(v, tok, &s)) return false;
+        if (!read_string(tok, &s)) return false;
         std::string_view why;
         if (!parse_iso8601_millis(s.view(), &millis, &why))
           return defer(DecodeErrorKind::InvalidValue,
                        fmt::format("field '{}': invalid TIMESTAMP {}: {}", c.name,
                                    describe_value(tok), why));
-      } else if (!read_integer(v, tok, col, depth, &millis)) {
+      } else if (!read_integer(tok, col, depth, &millis)) {
         return false;
       }
       put(col, millis);
@@ -764,8 +842,8 @@ bool NdjsonDecoder::Impl::convert(od::value& v, std::string_view tok, uint32_t c
   return mismatch(tok, depth, c.name, type_id_name(c.type));
 }
 
-bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint32_t col,
-                                       uint32_t depth, int64_t* out) {
+bool NdjsonDecoder::Impl::read_integer(std::string_view tok, uint32_t col, uint32_t depth,
+                                       int64_t* out) {
   const ColumnInfo& c = cols_[col];
   std::string_view type_name = type_id_name(c.type);
   if (tok[0] != '-' && !is_digit(tok[0])) return mismatch(tok, depth, c.name, type_name);
@@ -779,17 +857,17 @@ bool NdjsonDecoder::Impl::read_integer(od::value& v, std::string_view tok, uint3
   // 1.0 and 1e3 are integers written as floats; accept them while the double
   // holds the value exactly.
   double d;
-  if (v.get_double().get(d) != simdjson::SUCCESS) return overflow(col, t);
+  if (!OnDemandTokens::parse_double(tok.data(), &d)) return overflow(col, t);
   if (d != std::trunc(d)) return mismatch(tok, depth, c.name, type_name);
   if (std::fabs(d) > 9007199254740992.0) return overflow(col, t);
   *out = static_cast<int64_t>(d);
   return true;
 }
 
-bool NdjsonDecoder::Impl::read_escaped_string(od::value& v, std::string_view tok,
-                                              StringRef* out) {
+bool NdjsonDecoder::Impl::read_escaped_string(std::string_view tok, StringRef* out) {
   std::string_view unescaped;
-  if (auto err = v.get_string().get(unescaped); err) return fail_json(err, tok.data());
+  if (!unescape_string(tok, &unescaped))
+    return fail_malformed(tok.data(), "invalid escape sequence in string");
   *out = batch_->arena.copy(unescaped);
   return true;
 }
@@ -799,6 +877,7 @@ bool NdjsonDecoder::Impl::read_escaped_string(od::value& v, std::string_view tok
 bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
   std::string_view tok;
   if (auto err = doc_.raw_json_token().get(tok); err) return fail_json(err, start);
+  value_at_ = OnDemandTokens::position(doc_);
   const char* end;
   if (!validate(tok, 1, &end)) return false;
   const char* rec_end = rec_ + rec_size_;
@@ -822,7 +901,7 @@ bool NdjsonDecoder::Impl::fail_not_an_object(const char* start) {
 // the container is then consumed at once instead of skipped token by token.
 bool NdjsonDecoder::Impl::validate_container(std::string_view tok, uint32_t depth,
                                              const char** end) {
-  const uint32_t* p = OnDemandTokens::position(doc_);
+  const uint32_t* p = value_at_;
   if (rec_ + *p != tok.data())  // offsets are relative to the record, which iterate() was given
     throw std::logic_error("simdjson's token position does not match the value being validated");
   // Locals, not members: stores into `closers` could alias members.
@@ -871,6 +950,7 @@ bool NdjsonDecoder::Impl::validate_container(std::string_view tok, uint32_t dept
     for (;;) {
       if (open == 0) {
         if (end) *end = rec + p[-1] + 1;
+        value_at_ = p;
         OnDemandTokens::consume_container(doc_, p);
         return true;
       }
@@ -908,13 +988,20 @@ bool NdjsonDecoder::Impl::validate_literal_or_fail(std::string_view tok) {
 // A string token (a key or a value): its escapes, if it has any, must unescape.
 bool NdjsonDecoder::Impl::validate_escapes(std::string_view tok) {
   if (!has_escapes_ || !std::memchr(tok.data(), '\\', tok.size())) return true;
+  std::string_view unescaped;
+  if (!unescape_string(tok, &unescaped))
+    return fail_malformed(tok.data(), "invalid escape sequence in string");
+  return true;
+}
+
+// The body of string token `tok` unescaped into scratch, as On-Demand's
+// get_string() would; false if an escape is invalid.
+bool NdjsonDecoder::Impl::unescape_string(std::string_view tok, std::string_view* out) {
   size_t need = tok.size() + simdjson::SIMDJSON_PADDING;  // simdjson writes whole blocks
   if (unescaped_.size() < need) unescaped_.resize(std::max(need, 2 * unescaped_.size()));
   uint8_t* dst = unescaped_.data();
   od::raw_json_string body(reinterpret_cast<const uint8_t*>(tok.data()) + 1);
-  if (parser_.unescape(body, dst).error())
-    return fail_malformed(tok.data(), "invalid escape sequence in string");
-  return true;
+  return parser_.unescape(body, dst).get(*out) == simdjson::SUCCESS;
 }
 
 bool NdjsonDecoder::Impl::capture_raw(std::string_view tok, uint32_t depth, StringRef* out) {

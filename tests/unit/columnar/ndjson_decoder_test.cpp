@@ -656,6 +656,25 @@ TEST_CASE("a failed row leaves no trace in the batch") {
   CHECK(d.batch.arena.bytes_used() == 0);
 }
 
+TEST_CASE("a record the token walk hands back is decoded again from scratch") {
+  // "\u006b" (k) stops the walk over the structural index, which has read "s"
+  // (an escaped string, copied), "o.x" and "n" by then: On-Demand starts over.
+  auto d = decode({col({"s"}, Type::string()), col({"o", "x"}, Type::bigint()),
+                   col({"n"}, Type::bigint(), true), col({"k"}, Type::bigint())},
+                  R"({"s":"esc\naped","o":{"x":1},"n":2,"\u006b":3})"
+                  "\n"
+                  R"({"n":"x","o":{"x":1},"\u006b":[1,2 3]})"
+                  "\n");
+  REQUIRE(d.batch.size == 1);
+  CHECK(d.str(0, 0) == "esc\naped");
+  CHECK(d.i64(1, 0) == 1);
+  CHECK(d.i64(2, 0) == 2);
+  CHECK(d.i64(3, 0) == 3);
+  CHECK(d.batch.arena.bytes_used() == 8);  // the first walk's copy is not kept
+  // Malformed after a value error: the error is the first structural one.
+  CHECK(d.reason() == "malformed JSON at byte 35: unexpected '3'");
+}
+
 TEST_CASE("a reused batch: rows no value reached are NULL with zeroed slots, rows already there are kept") {
   NdjsonDecoder decoder(DecodeSpec{{col({"s"}, Type::string()), col({"n"}, Type::bigint()),
                                     col({"x"}, Type::float64()), col({"b"}, Type::boolean())}});
