@@ -35,6 +35,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -392,6 +393,7 @@ def main():
                   "CPU per M events: "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in r["cpu_s_per_m_events"].items()), flush=True)
     finally:
+        shutil.rmtree(work, ignore_errors=True)  # the outputs on tmpfs: ~150 MB per run
         try:
             es.indices.delete(index=index, ignore=[404])
             admin.delete_topics([topic])
