@@ -89,7 +89,8 @@ const std::shared_ptr<const InputChunk>* chunk_holding(const Batch& batch, std::
 }
 }  // namespace
 
-uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::string_view raw, const Batch& batch) {
+uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::string_view raw,
+                                   const std::shared_ptr<const InputChunk>* chunk) {
   uint64_t i;
   if (!free_.empty()) {
     i = free_.back();
@@ -101,7 +102,7 @@ uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::str
   Slot& s = slots_[i];
   s.ticket = t;
   s.pos = pos;
-  if (const auto* chunk = raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint_)) {
+  if (chunk) {
     s.chunk = *chunk;
     s.in_chunk = raw;
   } else {
@@ -178,11 +179,12 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
     }
   }
   tickets_.clear();
-  chunk_hint_ = 0;
+  size_t chunk_hint = 0;
   for (uint32_t row : result_.rows) {
     const SourcePosition& pos = batch.positions[row];
     Ticket t = hooks_.acquire ? hooks_.acquire(pos) : Ticket{};
-    tickets_.push_back(take_slot(t, pos, batch.raw[row].view(), batch));
+    std::string_view raw = batch.raw[row].view();
+    tickets_.push_back(take_slot(t, pos, raw, raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint)));
   }
   es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
   ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);

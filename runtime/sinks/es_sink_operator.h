@@ -121,7 +121,9 @@ class EsSinkOperator : public Operator {
     size_t in_flight = 0;
     std::vector<Ticket> after;
   };
-  uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw, const Batch& batch);
+  // `chunk`: the input chunk holding `raw`, kept instead of a copy (null: copy it).
+  uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw,
+                     const std::shared_ptr<const InputChunk>* chunk);
   // A document was reported: frees its slot, releases what waited for it.
   void reported(es::Ticket t);
   void on_ack(es::Ticket t);
@@ -143,7 +145,6 @@ class EsSinkOperator : public Operator {
   std::vector<es::Ticket> tickets_;
   std::vector<Slot> slots_;
   std::vector<uint64_t> free_;
-  size_t chunk_hint_ = 0;
   size_t in_flight_ = 0;
   std::deque<Epoch> epochs_{1};  // oldest first; back() is the open one
   uint64_t acknowledged_ = 0;
