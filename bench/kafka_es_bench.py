@@ -160,9 +160,9 @@ def as_marker(line, order_id):
     return json.dumps(ev).encode()
 
 
-def produce(topic, lines):
+def produce(topic, lines, compression):
     p = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 20, "batch.size": 1 << 20,
-                  "queue.buffering.max.messages": 1_000_000, "compression.type": "lz4"})
+                  "queue.buffering.max.messages": 1_000_000, "compression.type": compression})
     t0 = time.time()
     for i, v in enumerate(lines):
         send(p, topic, v)
@@ -318,6 +318,9 @@ def main():
     ap.add_argument("--results", default=None, help="JSON results file (default bench/results/kafka-es-<date>.json)")
     ap.add_argument("--sink-option", action="append", default=[], metavar="KEY=VALUE",
                     help="an extra OpenSearch sink option, e.g. bulk.gzip=true (repeatable)")
+    ap.add_argument("--compression", default="lz4", choices=["none", "gzip", "snappy", "lz4", "zstd"],
+                    help="the producer's compression.type for the pre-produced topic (default lz4; "
+                         "none is the Kafka producers' own default)")
     ap.add_argument("--skip", default="", help="comma list of phases to skip: file,opensearch,latency")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -346,14 +349,15 @@ def main():
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     admin.create_topics([NewTopic(topic, num_partitions=args.partitions, replication_factor=1)])[topic].result(60)
     res = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "events": args.events,
-           "sink_options": args.sink_option,
+           "sink_options": args.sink_option, "compression": args.compression,
            "input_bytes": in_bytes, "partitions": args.partitions, "pipec": args.pipec,
            "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                                  text=True).stdout.strip(),
            "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
            "loadavg_start": os.getloadavg(), "phases": {}}
-    print(f"producing {args.events:,} events ({in_bytes / 1e6:.0f} MB) to {topic} ...", flush=True)
-    res["produce_s"] = produce(topic, lines)
+    print(f"producing {args.events:,} events ({in_bytes / 1e6:.0f} MB, compression {args.compression}) to {topic} ...",
+          flush=True)
+    res["produce_s"] = produce(topic, lines, args.compression)
     print(f"  {res['produce_s']:.1f} s", flush=True)
 
     index = f"bench-{tag}"

@@ -122,8 +122,8 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     // A push that waits out an outage (a file source has nothing to pause)
     // must not cost the group membership, nor freeze /metrics and the
     // breaker notifications, which read the sink's state in on_progress.
-    es_sink->set_wait_hook([this, kafka] {
-      if (kafka) kafka->keep_alive();
+    es_sink->set_wait_hook([this, kafka, es_sink] {
+      if (kafka) kafka->keep_alive(es_sink->outage());
       if (options_.on_progress) options_.on_progress(*this);
     });
   }
@@ -191,7 +191,11 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     }
     if (es_sink) {
       es_sink->poll();
-      if (kafka) kafka->set_paused(es_sink->paused());
+      // Paused only in an outage. A full buffer (the cluster answers, just
+      // slower than we read) only stops the reading, inside push(): pausing
+      // would make librdkafka drop its prefetched records, to be fetched and
+      // decompressed again on resume.
+      if (kafka) kafka->set_paused(es_sink->outage());
     }
     deliver(false);
     if (options_.on_progress) options_.on_progress(*this);
@@ -242,7 +246,13 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
   if (kafka) release_after_flush(kafka, es_sink);
   // The final synchronous commit, after the sink flushed and the dead
   // letters were written.
-  if (kafka) kafka->close();
+  if (kafka) {
+    kafka->close();
+    KafkaSourceStats k = kafka->kafka()->stats();
+    ctx_.stats.source_counters = {{"messages", k.messages},     {"dropped", k.dropped},
+                                  {"pauses", k.pauses},         {"rebalances", k.rebalances},
+                                  {"commits", k.commits},       {"commit_failures", k.commit_failures}};
+  }
 }
 
 void PipelineRunner::run(const std::atomic<int>& stop) {

@@ -143,9 +143,10 @@ std::string summary_json(const std::vector<const PipelineRunner*>& runners, cons
       for (const auto& [reason, n] : dlq->counts()) w.field(reason, n);
     w.end_object();
     w.end_object();
-    if (!s.sink_counters.empty()) {
-      w.key("sink").begin_object();
-      for (const auto& [name, n] : s.sink_counters) w.field(name, n);
+    for (const auto& [key, counters] : {std::pair{"source", &s.source_counters}, std::pair{"sink", &s.sink_counters}}) {
+      if (counters->empty()) continue;
+      w.key(key).begin_object();
+      for (const auto& [name, n] : *counters) w.field(name, n);
       w.end_object();
     }
     if (const Checkpointer* c = r->checkpoints()) checkpoint_summary_json(w, c->stats());

@@ -124,8 +124,10 @@ void add_kafka(MetricSet& m, const KafkaSourceStats& s, const Labels& p) {
   m.counter("pipec_kafka_commit_failures_total", "Partition offsets the broker did not take", p,
             static_cast<double>(s.commit_failures));
   m.counter("pipec_kafka_rebalances_total", "Consumer group rebalances", p, static_cast<double>(s.rebalances));
+  m.counter("pipec_kafka_pauses_total", "Times partitions were paused (sink outage or a long wait for room)", p,
+            static_cast<double>(s.pauses));
   m.gauge("pipec_kafka_assigned_partitions", "Partitions assigned to this consumer", p, s.assigned);
-  m.gauge("pipec_kafka_paused_partitions", "Assigned partitions paused (sink backpressure, finished)", p, s.paused);
+  m.gauge("pipec_kafka_paused_partitions", "Assigned partitions paused (sink outage, finished)", p, s.paused);
   m.gauge("pipec_kafka_outstanding_records", "Records handed out and not yet complete (offsets held back)", p,
           static_cast<double>(s.outstanding));
   m.gauge("pipec_kafka_connected", "1 while a broker connection is up", p,

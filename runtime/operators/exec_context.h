@@ -53,6 +53,8 @@ struct PipelineStats {
   // A sink's own delivery counters (Elasticsearch: retries, breaker openings),
   // set when it finishes; not deterministic, so not part of golden summaries.
   std::vector<std::pair<std::string, uint64_t>> sink_counters;
+  // The same for a streaming source (Kafka: messages, pauses, rebalances).
+  std::vector<std::pair<std::string, uint64_t>> source_counters;
 };
 
 class ExecContext {

@@ -236,6 +236,8 @@ void EsSinkOperator::report_outage() {
 
 bool EsSinkOperator::paused() const { return client_ && client_->paused(); }
 
+bool EsSinkOperator::outage() const { return client_ && client_->outage(); }
+
 void EsSinkOperator::finish(ExecContext& ctx) {
   if (!closed_) {
     closed_ = true;

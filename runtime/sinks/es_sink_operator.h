@@ -12,7 +12,8 @@
 //             and submits them; delivers what is ready (poll)
 //  poll()     the driver calls it every loop iteration (idle streams too);
 //             logs to stderr when the breaker opens and when it closes
-//  paused()   the client's backpressure: the driver pauses the source
+//  paused()   the client's backpressure (buffer full or breaker open)
+//  outage()   the breaker is open: the driver pauses its source
 //  finish()   flush() (bounded by flush_timeout; after a stop request while
 //             the cluster is unreachable by outage_flush_timeout), then close
 //
@@ -61,8 +62,9 @@ class EsSinkOperator : public Operator {
   // in the client's buffer, so an unreachable cluster cannot hold up a stop.
   void set_stop_flag(const std::atomic<int>* stop) { stop_ = stop; }
   // Called every slice (250 ms) while push() waits for room in the client's
-  // buffer: the driver keeps its source alive there (Kafka: partitions
-  // paused, consumer polled, or the group evicts it after max.poll.interval.ms).
+  // buffer: the driver keeps its source alive there (Kafka: polled, paused
+  // first in an outage or a long wait, or the group evicts it after
+  // max.poll.interval.ms).
   void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
   void open(ExecContext& ctx) override;
   void push(Batch& batch, ExecContext& ctx) override;
@@ -71,6 +73,7 @@ class EsSinkOperator : public Operator {
   // Delivers ready acknowledgements / dead letters (no wait).
   void poll();
   bool paused() const;
+  bool outage() const;
   // Documents submitted and not reported yet.
   size_t in_flight() const { return in_flight_; }
   // Waits up to `timeout` until every document pushed so far is reported (a

@@ -1,5 +1,6 @@
 #include "runtime/sources/kafka_stream_source.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -17,6 +18,15 @@ DecodeOptions decode_options(const KafkaSourceConfig& c) {
 }
 
 constexpr int kPollMs = 100;
+
+// How long the driver may go without polling while its sink waits for room
+// before keep_alive() pauses: well inside max.poll.interval.ms.
+std::chrono::milliseconds pause_after(const KafkaSourceConfig& c) {
+  long long max_poll_ms = 300000;  // librdkafka's default
+  for (const auto& [k, v] : c.properties)
+    if (k == "max.poll.interval.ms") max_poll_ms = std::atoll(v.c_str());
+  return std::chrono::milliseconds(std::clamp(max_poll_ms / 3, 0LL, 10000LL));
+}
 
 }  // namespace
 
@@ -45,7 +55,8 @@ KafkaSourceConfig kafka_stream_config(const LogicalSource& plan, const std::stri
 }
 
 KafkaStreamSource::KafkaStreamSource(const LogicalSource& plan, KafkaSourceConfig config)
-    : config_(std::move(config)), decoder_(decode_spec_of(plan), decode_options(config_)) {
+    : config_(std::move(config)), decoder_(decode_spec_of(plan), decode_options(config_)),
+      pause_after_(pause_after(config_)) {
   for (uint32_t c = 0; c < plan.decode.size(); ++c) {
     KafkaMetadataField f;
     if (plan.decode[c].metadata && kafka_metadata_field(*plan.decode[c].metadata, &f))
@@ -74,6 +85,7 @@ void KafkaStreamSource::open() {
 
 bool KafkaStreamSource::next(Batch& batch, DecodeErrors& errors) {
   handed_.clear();
+  waiting_since_.reset();
   if (closed_ || finished_) return false;
   if (paused_) {
     poll_paused(kPollMs);
@@ -120,8 +132,11 @@ void KafkaStreamSource::poll_paused(int timeout_ms) {
   count(had);
 }
 
-void KafkaStreamSource::keep_alive() {
+void KafkaStreamSource::keep_alive(bool outage) {
   if (closed_ || finished_ || !kafka_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!waiting_since_) waiting_since_ = now;
+  if (!outage && !paused_ && now - *waiting_since_ < pause_after_) return;
   set_paused(true);
   poll_paused(0);
 }

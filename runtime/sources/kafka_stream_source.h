@@ -19,14 +19,16 @@
 //
 // Streaming: next() returns true until the source is closed; with
 // scan.stop.timestamp-millis (a bounded backfill) it returns false once every
-// partition is finished. While set_paused(true) (sink backpressure) the
+// partition is finished. While set_paused(true) (a sink outage) the
 // partitions are paused and next() keeps polling (group membership) but
 // hands out nothing; keep_alive() does the same between two next() calls
-// (the sink waits for room inside a push).
+// (the sink waits for room inside a push) once the wait is an outage or long.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,10 +63,13 @@ class KafkaStreamSource : public Source {
 
   void set_paused(bool paused);
   bool paused() const { return paused_; }
+  // Called while the driver cannot take records (its sink waits for room).
   // Pauses the partitions and polls once without waiting (group membership:
   // librdkafka evicts a member that does not poll within
-  // max.poll.interval.ms, paused or not); hands nothing out.
-  void keep_alive();
+  // max.poll.interval.ms, paused or not) when `outage` or when the wait has
+  // lasted long; a short wait leaves the prefetched records where they are.
+  // Hands nothing out.
+  void keep_alive(bool outage);
   // Called when partitions are revoked (not lost), inside next() or
   // keep_alive(), before their final commit: the driver has its sink report
   // what is in flight, so what was acknowledged gets committed instead of
@@ -108,6 +113,9 @@ class KafkaStreamSource : public Source {
   std::vector<Ticket> handed_;      // records of the last next()
   uint64_t records_ = 0, bytes_ = 0;
   bool paused_ = false;
+  // Since when keep_alive() has been called without a next() in between.
+  std::optional<std::chrono::steady_clock::time_point> waiting_since_;
+  std::chrono::milliseconds pause_after_;  // a wait this long pauses (see keep_alive)
   bool finished_ = false;
   bool closed_ = false;
 };

@@ -684,6 +684,11 @@ bool BulkClient::paused() const {
   return impl_->breaker_paused || impl_->buffered_bytes >= impl_->config.retry_max_buffered_bytes;
 }
 
+bool BulkClient::outage() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->breaker_paused;
+}
+
 bool BulkClient::has_room(size_t bytes) const {
   std::lock_guard lock(impl_->mu);
   return impl_->buffered_bytes == 0 || impl_->buffered_bytes + bytes <= impl_->config.retry_max_buffered_bytes;

@@ -25,8 +25,8 @@
 // Threads: the client runs one internal I/O thread (curl multi, gzip,
 // response parsing, retries, the breaker). The callbacks never run on it:
 // they run on the caller's thread inside poll(), submit() and flush(). All
-// methods but stats(), paused() and has_room() are for one owner thread at a
-// time (the executor's sink thread); those three may be called from any
+// methods but stats(), paused(), outage() and has_room() are for one owner thread
+// at a time (the executor's sink thread); those four may be called from any
 // thread. Callbacks may call stats()/paused() but must not submit or flush.
 #pragma once
 
@@ -130,9 +130,12 @@ class BulkClient {
   // when `timeout` passed first.
   bool flush(std::chrono::milliseconds timeout = std::chrono::hours(24 * 365));
 
-  // True while the breaker is not closed or the buffer is full: pause the
-  // sources (stop fetching) and keep calling poll() until it is false.
+  // True while the breaker is not closed or the buffer is full: stop
+  // submitting and keep calling poll() until it is false.
   bool paused() const;
+  // True while the breaker is not closed (the cluster is unreachable or keeps
+  // rejecting): a streaming source should pause, not just stop reading.
+  bool outage() const;
   // Would try_submit() take `bytes` more now?
   bool has_room(size_t bytes) const;
 

@@ -836,6 +836,10 @@ void KafkaSource::pause(const std::vector<KafkaTopicPartition>& partitions) {
     impl_->parts[s].user_paused = true;
     if (!impl_->parts[s].paused) slots.push_back(s);
   });
+  if (!slots.empty()) {
+    std::lock_guard lock(impl_->mu);
+    ++impl_->counters.pauses;
+  }
   impl_->pause_parts(slots, true);
 }
 
@@ -860,6 +864,7 @@ void KafkaSource::pause_all() {
     impl_->paused_all = true;
     for (const auto& [k, s] : impl_->by_key)
       if (!impl_->parts[s].paused) slots.push_back(s);
+    if (!slots.empty()) ++impl_->counters.pauses;
   }
   impl_->pause_parts(slots, true);
 }

@@ -124,6 +124,7 @@ struct KafkaSourceStats {
   uint64_t commit_failures = 0;  // partition offsets the broker did not take
   uint64_t deferred_commits = 0; // commit() calls skipped while the group rebalanced
   uint64_t rebalances = 0;
+  uint64_t pauses = 0;           // pause()/pause_all() calls that paused partitions (each drops their prefetch)
   uint32_t assigned = 0;         // partitions assigned now
   uint32_t paused = 0;           // of which paused
   uint32_t finished = 0;         // of which finished (bounded runs)
