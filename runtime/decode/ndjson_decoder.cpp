@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "runtime/decode/key_matcher.h"
 #include "runtime/decode/utf8.h"
 #include "runtime/common/timestamp.h"
 
@@ -20,7 +21,7 @@ static_assert(InputChunk::kPadding >= simdjson::SIMDJSON_PADDING,
 
 namespace {
 
-constexpr uint32_t kNone = UINT32_MAX;
+constexpr uint32_t kNone = KeyMatcher::kNone;
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
@@ -162,79 +163,6 @@ StringScan scan_strings(std::string_view rec) {
   return r;
 }
 
-uint64_t load8(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-// The low n bytes of a little-endian 8-byte load: all of them from 8 on.
-uint64_t low_bytes_mask(size_t n) { return n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1; }
-
-// Maps a JSON object key to a child node, built once per level of the spec:
-// keys are bucketed by length and compared by two masked 8-byte loads (plus
-// a memcmp beyond 16 bytes), like a hand-written switch on the key.
-class KeyMatcher {
- public:
-  void add(const std::string& key, uint32_t node) {
-    char head[16] = {};
-    std::memcpy(head, key.data(), std::min(key.size(), sizeof head));
-    auto at = std::find_if(entries_.begin(), entries_.end(),
-                           [&](const Entry& e) { return e.key.size() > key.size(); });
-    entries_.insert(at, Entry{load8(head), load8(head + 8), key, node});
-    // Entries are sorted by length: each length's bucket is a range of them.
-    buckets_.assign(entries_.back().key.size() + 1, Bucket{});
-    for (uint32_t i = 0; i < entries_.size(); ++i) {
-      Bucket& b = buckets_[entries_[i].key.size()];
-      if (b.begin == b.end) b.begin = i;
-      b.end = i + 1;
-    }
-    for (size_t n = 0; n < buckets_.size(); ++n) {
-      buckets_[n].lo_mask = low_bytes_mask(n);
-      buckets_[n].hi_mask = n > 8 ? low_bytes_mask(n - 8) : 0;
-    }
-  }
-
-  // `key` must be followed by at least 16 readable bytes (a record inside
-  // its padded InputChunk is).
-  uint32_t find_padded(std::string_view key) const {
-    const size_t n = key.size();
-    if (n >= buckets_.size()) return kNone;
-    const Bucket& b = buckets_[n];
-    const uint64_t lo = load8(key.data()) & b.lo_mask;
-    const uint64_t hi = load8(key.data() + 8) & b.hi_mask;
-    const Entry* const first = entries_.data();
-    for (const Entry* e = first + b.begin; e != first + b.end; ++e) {
-      if (e->lo == lo && e->hi == hi &&
-          (n <= 16 || std::memcmp(e->key.data() + 16, key.data() + 16, n - 16) == 0))
-        return e->node;
-    }
-    return kNone;
-  }
-
-  // Any key (unescaped keys live in simdjson's string buffer, not padded).
-  uint32_t find(std::string_view key) const {
-    if (key.size() >= buckets_.size()) return kNone;
-    const Bucket& b = buckets_[key.size()];
-    for (uint32_t i = b.begin; i < b.end; ++i)
-      if (entries_[i].key == key) return entries_[i].node;
-    return kNone;
-  }
-
- private:
-  struct Entry {
-    uint64_t lo, hi;  // bytes 0-7 and 8-15, zero-padded
-    std::string key;
-    uint32_t node;
-  };
-  struct Bucket {
-    uint32_t begin = 0, end = 0;  // the entries of this length
-    uint64_t lo_mask = 0, hi_mask = 0;
-  };
-  std::vector<Entry> entries_;  // by length
-  std::vector<Bucket> buckets_;  // by length
-};
-
 // The bytes of a field's key between its quotes, still escaped. Its closing
 // quote is the last non-blank byte before the ':' that precedes the value
 // (stage 1 found both outside strings), so the key itself is not scanned.
@@ -274,6 +202,11 @@ class OnDemandTokens : od::document {
  public:
   // The entry of the current token: the value reached and not yet consumed.
   static const uint32_t* position(od::document& doc) { return iterator_of(doc).position(); }
+  // Past the last entry of a structural character or scalar (before the ones
+  // equal to the input's length).
+  static const uint32_t* end_position(od::document& doc) {
+    return IteratorEnd::of(iterator_of(doc));
+  }
 
   // Consumes the current value, a container ending before the token at `next`,
   // as iterating it would: the enclosing object or array resumes at `next`
@@ -308,6 +241,13 @@ class OnDemandTokens : od::document {
 
  private:
   static od::json_iterator& iterator_of(od::document& doc) { return doc.*&OnDemandTokens::iter; }
+  // json_iterator::end_position() is protected as well.
+  class IteratorEnd : od::json_iterator {
+   public:
+    static const uint32_t* of(const od::json_iterator& it) {
+      return (it.*&IteratorEnd::end_position)();
+    }
+  };
 };
 
 }  // namespace
@@ -428,6 +368,7 @@ class NdjsonDecoder::Impl {
   uint32_t epoch_ = 0;
   // The structural index entry of the value being read (see OnDemandTokens).
   const uint32_t* value_at_ = nullptr;
+  const uint32_t* index_end_ = nullptr;  // OnDemandTokens::end_position()
   // The record has a backslash somewhere: only then can a string or key in it
   // hold escapes (one scan per record instead of one per string).
   bool has_escapes_ = false;
@@ -468,7 +409,6 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
         next = static_cast<uint32_t>(nodes_.size());
         std::string name = node == 0 ? key : nodes_[node].name + "." + key;
         nodes_[node].children.push_back(next);
-        nodes_[node].keys.add(key, next);
         nodes_.emplace_back();
         nodes_.back().key = key;
         nodes_.back().name = std::move(name);
@@ -476,6 +416,11 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
       node = next;
     }
     nodes_[node].column = c;
+  }
+  for (Node& node : nodes_) {
+    std::vector<KeyMatcher::Entry> keys;
+    for (uint32_t child : node.children) keys.push_back({nodes_[child].key, child});
+    node.keys = KeyMatcher(std::move(keys));
   }
   seen_.assign(cols_.size(), 0);
   values_.resize(cols_.size());
@@ -606,6 +551,7 @@ bool NdjsonDecoder::Impl::parse_row(size_t readable) {
   // report - is walked again by On-Demand, which words the error: its checks
   // run in the same order, so the first problem found is the same one.
   value_at_ = OnDemandTokens::position(doc_);
+  index_end_ = OnDemandTokens::end_position(doc_);
   const StringArena::Mark mark = batch_->arena.mark();
   if (walk_tokens(nodes_[0], 1) && *value_at_ >= rec_size_ && !deferred_) return check_not_null();
   batch_->arena.rewind(mark);
@@ -659,22 +605,30 @@ bool NdjsonDecoder::Impl::unescape_key(od::field& f, std::string_view raw, std::
 bool NdjsonDecoder::Impl::walk_tokens(const Node& node, uint32_t depth) {
   const char* const rec = rec_;
   const uint32_t size = static_cast<uint32_t>(rec_size_);
-  const auto token = [rec, size](const uint32_t* q) { return *q < size ? rec[*q] : '\0'; };
   const uint32_t* p = value_at_ + 1;
-  if (token(p) == '}') {
+  if (*p < size && rec[*p] == '}') {
     value_at_ = p + 1;
     return true;
   }
   for (;;) {
-    if (token(p) != '"' || token(p + 1) != ':' || p[2] >= size) return false;
-    std::string_view key = trim_right({rec + p[0], p[1] - p[0]});
-    if (key.size() < 2 || key.back() != '"') return false;
-    key = key.substr(1, key.size() - 2);
+    // A field: a key, ':', a value and the token after the value, all four
+    // at entries of the index's that are inside the record. (A string token
+    // is at least its two quotes long.)
+    if (p + 3 >= index_end_ || rec[p[0]] != '"' || rec[p[1]] != ':' || p[1] - p[0] < 2)
+      return false;
+    // The key's closing quote is the byte before the ':' but for blanks.
+    std::string_view key{rec + p[0] + 1, p[1] - p[0] - 2};
+    if (rec[p[1] - 1] != '"') {
+      key = trim_right({rec + p[0], p[1] - p[0]});
+      if (key.size() < 2 || key.back() != '"') return false;
+      key = key.substr(1, key.size() - 2);
+    }
     uint32_t child = node.keys.find_padded(key);  // a match has no escapes
     if (child == kNone && has_escape(key)) return false;
+    // A ',', ':', '}' or ']' where the value belongs fails validate(), which
+    // each way of reading a value takes for a token it does not accept.
     std::string_view tok{rec + p[2], p[3] - p[2]};
     const char c = tok[0];
-    if (c == ',' || c == ':' || c == '}' || c == ']') return false;
     value_at_ = p + 2;
     if (child != kNone) {
       if (!visit(nullptr, tok, nodes_[child], depth + 1)) return false;
@@ -682,16 +636,16 @@ bool NdjsonDecoder::Impl::walk_tokens(const Node& node, uint32_t depth) {
       return false;
     }
     if (c == '{' || c == '[') {
-      if (value_at_ == p + 2) return false;  // not consumed: cannot happen, but never guess
-      p = value_at_;
+      p = value_at_;  // past the container (left at p + 2 it fails the check below)
+      if (*p >= size) return false;
     } else {
       p += 3;
     }
-    if (token(p) == '}') {
+    if (rec[*p] == '}') {
       value_at_ = p + 1;
       return true;
     }
-    if (token(p) != ',') return false;
+    if (rec[*p] != ',') return false;
     ++p;
   }
 }
