@@ -1,5 +1,6 @@
 #include "runtime/encode/index_template.h"
 
+#include <limits>
 #include <stdexcept>
 
 #include "runtime/common/timestamp.h"
@@ -12,10 +13,6 @@ namespace {
   throw std::invalid_argument("index template '" + std::string(text) + "': " + why);
 }
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 // The bucket a date pattern's name is constant over.
 int64_t granularity_of(std::string_view date_pattern) {
@@ -26,6 +23,16 @@ int64_t granularity_of(std::string_view date_pattern) {
 }
 
 }  // namespace
+
+// The bucket of `ms`, clipped to the int64 range (the first and last buckets
+// are partial), so that no bound overflows.
+IndexTemplate::Bucket IndexTemplate::bucket_of(int64_t ms, int64_t granularity) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  int64_t offset = ms % granularity;  // floor modulo: instants before 1970 too
+  if (offset < 0) offset += granularity;
+  const int64_t rest = granularity - 1 - offset;
+  return Bucket{ms < kMin + offset ? kMin : ms - offset, ms > kMax - rest ? kMax : ms + rest};
+}
 
 IndexTemplate IndexTemplate::parse(std::string_view text, const Resolver& resolve) {
   std::string error;
@@ -49,7 +56,7 @@ IndexTemplate IndexTemplate::parse(std::string_view text, const Resolver& resolv
   }
   t.pattern_ = std::move(*pattern);
   t.timestamps_.assign(t.parts_.size(), 0);
-  t.cached_key_.assign(t.parts_.size(), 0);
+  t.cached_buckets_.assign(t.parts_.size(), Bucket{});
   return t;
 }
 
@@ -61,23 +68,27 @@ IndexTemplate IndexTemplate::fixed(std::string_view name) {
 std::optional<std::string_view> IndexTemplate::render(const Batch& batch, uint32_t row,
                                                      std::string* error) const {
   if (parts_.empty()) return std::string_view(text_);
-  bool same = cache_valid_;
+  // Consecutive rows nearly always stay in the cached bucket: a range check,
+  // no division.
+  bool same = true;
   for (size_t i = 0; i < parts_.size(); ++i) {
     const Vector& col = batch.columns[parts_[i].column];
     if (!col.is_valid(row)) {
       *error = "index template field '" + parts_[i].field + "' is NULL";
+      // Parts before this one may have moved to a bucket cached_name_ is not of.
+      cached_buckets_.assign(parts_.size(), Bucket{});
       return std::nullopt;
     }
-    int64_t ms = col.data<int64_t>()[row];
-    int64_t bucket = floor_div(ms, parts_[i].granularity_ms);
-    same = same && bucket == cached_key_[i];
-    cached_key_[i] = bucket;
+    const int64_t ms = col.data<int64_t>()[row];
     timestamps_[i] = ms;
+    Bucket& bucket = cached_buckets_[i];
+    if (ms >= bucket.first && ms <= bucket.last) continue;
+    same = false;
+    bucket = bucket_of(ms, parts_[i].granularity_ms);
   }
   if (!same) {
     cached_name_.clear();
     pattern_.render(timestamps_.data(), cached_name_);
-    cache_valid_ = true;
   }
   return std::string_view(cached_name_);
 }

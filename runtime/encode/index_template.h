@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,10 +59,17 @@ class IndexTemplate {
   IndexPattern pattern_;
   std::vector<DatePart> parts_;
 
+  // Milliseconds [first, last] that a date part's text is constant over;
+  // empty until a first render.
+  struct Bucket {
+    int64_t first = std::numeric_limits<int64_t>::max();
+    int64_t last = std::numeric_limits<int64_t>::min();
+  };
+  static Bucket bucket_of(int64_t ms, int64_t granularity);
+
   mutable std::vector<int64_t> timestamps_;
-  mutable std::vector<int64_t> cached_key_;
+  mutable std::vector<Bucket> cached_buckets_;  // per part, of cached_name_
   mutable std::string cached_name_;
-  mutable bool cache_valid_ = false;
 };
 
 }  // namespace pipec

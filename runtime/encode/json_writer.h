@@ -8,6 +8,8 @@
 // per-value calls and type switch of append_json_value).
 #pragma once
 
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -62,6 +64,9 @@ inline constexpr size_t kMaxDoubleBytes = 32;  // to_chars needs at most 24, plu
 inline constexpr size_t kMaxTimestampBytes = kMaxIso8601Length + 2;
 inline constexpr size_t kMaxEscapedBytesPerByte = 6;  // \u00XX
 
+// Words are assembled from bytes in memory order (short strings, tails).
+static_assert(std::endian::native == std::endian::little, "json_unchecked assumes little-endian words");
+
 inline constexpr uint64_t kOnes = 0x0101010101010101ULL;
 inline constexpr uint64_t kHighs = 0x8080808080808080ULL;
 
@@ -108,10 +113,40 @@ inline char* escape_byte(unsigned char c, char* p) {
   }
 }
 
+inline char* escaped_bytes(char* p, const char* s, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (byte_needs_escape(c)) p = escape_byte(c, p);
+    else *p++ = static_cast<char>(c);
+  }
+  return p;
+}
+
 // The escaped body (no quotes) of s[0, n); room: n * kMaxEscapedBytesPerByte.
 // Clean words are copied 8 bytes at a time; a word with an escape is done
-// byte by byte and the word loop resumes after it.
+// byte by byte and the word loop resumes after it. Short strings and the
+// tail are one word too (overlapping bytes already copied, or assembled from
+// overlapping loads), so clean text takes no loop per byte.
 inline char* escaped(char* p, const char* s, size_t n) {
+  constexpr uint64_t kSpaces = kOnes * ' ';  // fills the bytes past a short string: clean
+  if (n < 8) {
+    if (n == 0) return p;
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, s, 4);
+      std::memcpy(&tail, s + n - 4, 4);
+      w = head | uint64_t{tail} << (8 * (n - 4));
+    } else {
+      w = uint64_t{static_cast<unsigned char>(s[0])} | uint64_t{static_cast<unsigned char>(s[n / 2])} << 8 |
+          uint64_t{static_cast<unsigned char>(s[n - 1])} << 16;
+    }
+    if (word_needs_escape(w | kSpaces << (8 * n))) return escaped_bytes(p, s, n);
+    // Room is 6 * n bytes: 8 from n = 4 on, 4 below.
+    if (n >= 4) std::memcpy(p, &w, 8);
+    else std::memcpy(p, &w, 4);
+    return p + n;
+  }
   size_t i = 0;
   while (i + 8 <= n) {
     uint64_t w;
@@ -119,21 +154,19 @@ inline char* escaped(char* p, const char* s, size_t n) {
     if (!word_needs_escape(w)) {
       std::memcpy(p, &w, 8);
       p += 8;
-      i += 8;
-      continue;
+    } else {
+      p = escaped_bytes(p, s + i, 8);
     }
-    for (size_t end = i + 8; i < end; ++i) {
-      unsigned char c = static_cast<unsigned char>(s[i]);
-      if (byte_needs_escape(c)) p = escape_byte(c, p);
-      else *p++ = static_cast<char>(c);
-    }
+    i += 8;
   }
-  for (; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (byte_needs_escape(c)) p = escape_byte(c, p);
-    else *p++ = static_cast<char>(c);
-  }
-  return p;
+  if (i == n) return p;
+  // The last 8 bytes: when clean, the ones before i were clean too and are
+  // the last ones written, so the word is stored over them.
+  uint64_t w;
+  std::memcpy(&w, s + n - 8, 8);
+  if (word_needs_escape(w)) return escaped_bytes(p, s + i, n - i);
+  std::memcpy(p - (i - (n - 8)), &w, 8);
+  return p + (n - i);
 }
 
 inline char* string(char* p, std::string_view s) {
@@ -150,8 +183,62 @@ inline char* literal(char* p, std::string_view s) {
 
 inline char* int64(char* p, int64_t v) { return std::to_chars(p, p + kMaxInt64Bytes, v).ptr; }
 
+// What std::to_chars(p, end, v) writes (shortest round-trip digits, fixed
+// notation unless scientific is shorter), for the common doubles that are
+// short decimals (prices, measurements) with 0.001 <= |v| < 2^49, at a tenth
+// of Ryu's cost; nullptr leaves v to std::to_chars. Exact, not a heuristic:
+// the shortest form of v has the fewest decimals k whose multiples of 10^-k
+// reach v's rounding interval. Below 2^49 that interval, scaled by 10^k, is
+// at most 1/4 wide, so it holds at most one integer m, and the rounded
+// product v * 10^k rounds to m when it is there; m / 10^k (m and 10^k exact
+// doubles, a correctly rounded division) equals v exactly when the text
+// "m e-k" parses back to v. Fixed notation wins over scientific for every
+// such value of at least 0.001 but for integers ending in zeros ("1e+05").
+inline char* short_decimal(char* p, double v) {
+  constexpr double kLimit = 0x1p49;
+  // Up to 10^18: 0.001 * 10^18 > 2^49 ends the search below.
+  static constexpr double kPowersOf10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                           1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+  const double a = std::fabs(v);
+  if (!(a >= 0.001 && a < kLimit)) return nullptr;
+  uint64_t m = static_cast<uint64_t>(a);
+  int decimals = 0;
+  if (static_cast<double>(m) != a) {
+    for (decimals = 1;; ++decimals) {
+      double x = a * kPowersOf10[decimals];
+      if (x >= kLimit) return nullptr;
+      m = static_cast<uint64_t>(x);
+      if (x - static_cast<double>(m) >= 0.5) ++m;
+      if (static_cast<double>(m) / kPowersOf10[decimals] == a) break;
+    }
+  }
+  // The integer part of m / 10^k is a's: m / 10^k is no integer (k is
+  // minimal) and lies within 1/8 of 10^-k of a.
+  const uint64_t whole = static_cast<uint64_t>(a);
+  if (v < 0) *p++ = '-';
+  char* end = std::to_chars(p, p + 16, whole).ptr;
+  if (decimals == 0) {
+    // Scientific ("de+XX", "d.ddde+XX"; exponent < 100 here) wins with enough trailing zeros.
+    int zeros = 0;
+    for (uint64_t q = whole; q % 10 == 0; q /= 10) ++zeros;  // whole >= 1
+    const int length = static_cast<int>(end - p), significant = length - zeros;
+    if (length > significant + (significant > 1) + 4) return nullptr;
+    return literal(end, ".0");  // keep it a float for Elasticsearch
+  }
+  static constexpr auto kIntPowersOf10 = [] {
+    std::array<uint64_t, 18> t{};
+    for (uint64_t i = 0, power = 1; i < t.size(); ++i, power *= 10) t[i] = power;
+    return t;
+  }();
+  *end = '.';
+  uint64_t fraction = m - whole * kIntPowersOf10[decimals];
+  for (int i = decimals; i > 0; --i, fraction /= 10) end[i] = static_cast<char>('0' + fraction % 10);
+  return end + 1 + decimals;
+}
+
 inline char* float64(char* p, double v) {
   if (!std::isfinite(v)) return literal(p, "null");
+  if (char* end = short_decimal(p, v)) return end;
   char* end = std::to_chars(p, p + kMaxDoubleBytes - 2, v).ptr;
   // "3" would make Elasticsearch map the field as long; keep it a float.
   for (char* c = p; c < end; ++c)

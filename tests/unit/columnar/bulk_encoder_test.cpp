@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <stdexcept>
+#include <vector>
 #include <string>
 
 #include "runtime/decode/ndjson_decoder.h"
@@ -197,6 +199,71 @@ TEST_CASE("index templates render per row and cache per bucket") {
   CHECK(problem("x-{s|yyyy}") == "index template 'x-{s|yyyy}': field 's' is STRING, expected TIMESTAMP");
   CHECK_THROWS_AS(IndexTemplate::fixed("a{b"), std::invalid_argument);
   CHECK(problem("") == "index template '': the index name is empty");
+}
+
+TEST_CASE("cached index names equal names rendered afresh, across buckets, NULLs and extreme dates") {
+  // A reused template keeps the name while every date part stays in its
+  // bucket; a new template per row has nothing cached. Runs within a bucket,
+  // both sides of day/hour boundaries, before 1970, far past and future,
+  // the int64 extremes, and NULLs in the second part (after the first part
+  // moved to a new bucket) must all give the same names.
+  std::vector<int64_t> first, second;
+  std::vector<bool> second_valid;
+  constexpr int64_t kDay = 86'400'000, kHour = 3'600'000;
+  auto add = [&](int64_t a, int64_t b, bool b_valid = true) {
+    first.push_back(a);
+    second.push_back(b);
+    second_valid.push_back(b_valid);
+  };
+  for (int64_t day : {int64_t{0}, int64_t{19723}, int64_t{-1}, int64_t{-719468}, int64_t{2932896}}) {
+    const int64_t midnight = day * kDay;
+    for (int64_t d : std::initializer_list<int64_t>{-kDay - 1, -kDay, -2 * kHour, -kHour - 1, -1, 0, 1, kHour - 1, kHour,
+                                                    kDay - 1, kDay, kDay + 1})
+      add(midnight + d, midnight + d);
+    add(midnight + 5, midnight - 1);
+    add(midnight + 6, midnight - 1, false);  // first part unchanged, second NULL
+    add(midnight + kDay, midnight, false);   // first part to the next day, second NULL
+    add(midnight + kDay + 3, midnight - 1);  // first part in that day, second as cached before
+    add(midnight + 7, midnight - 1);         // back to the bucket cached before the NULLs
+    add(midnight + kDay + 1, midnight + 1);
+  }
+  for (int64_t extreme : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()})
+    for (int64_t d = 0; d < 3; ++d) {
+      const int64_t ms = extreme < 0 ? extreme + d : extreme - d;
+      add(ms, ms);
+      add(ms, 0);
+    }
+  add(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  add(std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min());
+
+  const uint32_t rows = static_cast<uint32_t>(first.size());
+  Batch batch({PhysicalType::Int64, PhysicalType::Int64}, (rows + 63) / 64 * 64);
+  for (uint32_t r = 0; r < rows; ++r) {
+    batch.columns[0].data<int64_t>()[r] = first[r];
+    batch.columns[0].set_valid(r, true);
+    batch.columns[1].data<int64_t>()[r] = second[r];
+    batch.columns[1].set_valid(r, second_valid[r]);
+  }
+  batch.size = rows;
+  auto resolve = [](std::string_view name) -> std::optional<IndexTemplate::Column> {
+    if (name == "a") return IndexTemplate::Column{0, TypeId::Timestamp};
+    if (name == "b") return IndexTemplate::Column{1, TypeId::Timestamp};
+    return std::nullopt;
+  };
+  for (std::string_view text : {"orders-{a|yyyy.MM.dd}", "x-{a|yyyy.MM.dd}-{b|HH}", "x-{a|yyyyMM}{b|dd.HH:mm:ss}"}) {
+    CAPTURE(text);
+    IndexTemplate cached = IndexTemplate::parse(text, resolve);
+    for (uint32_t r = 0; r < rows; ++r) {
+      CAPTURE(r);
+      std::string cached_error, fresh_error;
+      std::optional<std::string_view> got = cached.render(batch, r, &cached_error);
+      IndexTemplate fresh = IndexTemplate::parse(text, resolve);
+      std::optional<std::string_view> expected = fresh.render(batch, r, &fresh_error);
+      REQUIRE(got.has_value() == expected.has_value());
+      if (got) CHECK(*got == *expected);
+      else CHECK(cached_error == fresh_error);
+    }
+  }
 }
 
 TEST_CASE("rows with long escaped text and long field names encode byte-exactly") {

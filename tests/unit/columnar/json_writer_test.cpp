@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
 #include <limits>
 #include <tuple>
 #include <vector>
@@ -90,6 +95,58 @@ TEST_CASE("numbers and booleans") {
   }
 }
 
+namespace {
+// What append_json_double wrote before short_decimal: std::to_chars, ".0" on integers.
+std::string reference_double(double d) {
+  if (!std::isfinite(d)) return "null";
+  char buf[64];
+  std::string s(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);
+  return s.find_first_of(".e") == std::string::npos ? s + ".0" : s;
+}
+}  // namespace
+
+TEST_CASE("doubles are written exactly as std::to_chars writes them") {
+  // short_decimal's fast path must not change one byte: short decimals at every
+  // scale, their neighbours one ulp away, integers ending in zeros, the edges of
+  // the fast path's range (0.001, 2^49), and random bit patterns.
+  std::vector<double> values = {0.001, 0.0011, 0.00999, 0.01, 0.1, 0.5, 0.999, 1.0, 1.5, 9.995,
+                                100000.0, 120000.0, 1200000.0, 123000000.0, 1e14, 0x1p49, 0x1p49 - 0.5,
+                                0x1p49 - 1, 562949953421311.9, 0.1 + 0.2, 1.0 / 3.0, 2.0 / 3.0, 4.35, 0.3};
+  std::mt19937_64 rng(20261205);
+  for (int i = 0; i < 300000; ++i) {
+    // m / 10^k: what prices and measurements look like.
+    uint64_t m = rng() % (uint64_t{1} << (1 + rng() % 52));
+    int k = static_cast<int>(rng() % 18);
+    values.push_back(static_cast<double>(m) / std::pow(10.0, k));
+    values.push_back(std::stod(std::to_string(m) + "e-" + std::to_string(k)));
+  }
+  for (int i = 0; i < 100000; ++i) values.push_back(std::ldexp(static_cast<double>(rng() >> 11), -63 + static_cast<int>(rng() % 120)));
+  for (int i = 0; i < 100000; ++i) {
+    uint64_t bits = rng();
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    values.push_back(d);
+  }
+  for (double d : {0.001, 0.01, 0.1, 1.0, 10.0, 100000.0, 1e6, 1e12, 0x1p49})
+    for (int step = 1; step <= 3; ++step) {
+      values.push_back(std::nextafter(d, 0.0));
+      values.push_back(std::nextafter(d, 1e300));
+      d = values.back();
+    }
+  const size_t n = values.size();
+  for (size_t i = 0; i < n; ++i) {
+    values.push_back(-values[i]);
+    values.push_back(std::nextafter(values[i], 0.0));
+    values.push_back(std::nextafter(values[i], 1e300));
+  }
+  size_t mismatches = 0;
+  for (double d : values) {
+    std::string got = dbl(d), expected = reference_double(d);
+    if (got != expected && ++mismatches <= 10) CHECK_MESSAGE(got == expected, "bits of the double: ", std::bit_cast<uint64_t>(d));
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("timestamps render as ISO-8601 UTC with milliseconds") {
   CHECK(ts(0) == "\"1970-01-01T00:00:00.000Z\"");
   CHECK(ts(1704164645678) == "\"2024-01-02T03:04:05.678Z\"");
@@ -161,6 +218,28 @@ TEST_CASE("the day-caching timestamp formatter writes what format_iso8601_millis
     size_t n = format_iso8601_millis(ms, expected);
     REQUIRE(n <= kMaxIso8601Length);
     CHECK(std::string_view(got, formatter.format(ms, got)) == std::string_view(expected, n));
+  }
+}
+
+TEST_CASE("ISO-8601 text agrees with civil_from_millis at every second of a day and far from 1970") {
+  // The time of day is written from a digit-pair table; check every second
+  // (with changing milliseconds) of a day after 1970 and one before, against
+  // the civil fields printed one by one.
+  std::vector<int64_t> stamps;
+  for (int64_t day : {int64_t{19723}, int64_t{-25567}})
+    for (int64_t second = 0; second < 86'400; ++second)
+      stamps.push_back(day * kMillisPerDay + second * 1000 + (second * 7919) % 1000);
+  for (int64_t ms : {int64_t{-1}, int64_t{0}, int64_t{999}, int64_t{86'399'999}, int64_t{253'402'300'799'999}})
+    stamps.push_back(ms);
+  Iso8601Formatter formatter;
+  for (int64_t ms : stamps) {
+    CivilTime t = civil_from_millis(ms);
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(t.year),
+                  t.month, t.day, t.hour, t.minute, t.second, t.millis);
+    char got[kMaxIso8601Length];
+    REQUIRE(std::string_view(got, format_iso8601_millis(ms, got)) == expected);
+    REQUIRE(std::string_view(got, formatter.format(ms, got)) == expected);
   }
 }
 
