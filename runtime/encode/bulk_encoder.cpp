@@ -28,7 +28,9 @@ BulkEncoder::BulkEncoder(BulkEncoderConfig config) : config_(std::move(config)) 
   if (config_.id_mode == DocumentIdMode::Key && config_.id_key.empty())
     throw std::invalid_argument("document id mode Key needs at least one key column");
   action_open_ = "{\"" + config_.action + "\":{\"_index\":\"";
-  row_fixed_bytes_ = action_open_.size() + kIdOpen.size() + kDocumentIdLength + kActionClose.size() +
+  action_open_length_ = action_open_.size();  // <= kPrefixCopy ("create")
+  action_open_.resize(kPrefixCopy, '\0');
+  row_fixed_bytes_ = action_open_length_ + kIdOpen.size() + kDocumentIdLength + kActionClose.size() +
                      3 /* "}\n" or "{}\n" */ + kPrefixCopy;
   for (size_t i = 0; i < config_.fields.size(); ++i) {
     const BulkField& f = config_.fields[i];
@@ -72,13 +74,15 @@ bool BulkEncoder::document_id(const Batch& batch, uint32_t row, char* id, std::s
 
 void BulkEncoder::encode(const Batch& batch, ByteBuffer& out, BulkEncodeResult& result) {
   const bool with_id = config_.id_mode != DocumentIdMode::None;
-  char id[kDocumentIdLength];
+  auto reject = [&](uint32_t row) {
+    result.errors.push_back(BulkRowError{row, std::move(error_)});
+    error_.clear();
+  };
   for (uint32_t row = 0; row < batch.size; ++row) {
     if (batch.row_status[row] != static_cast<uint8_t>(RowStatus::Live)) continue;
     std::optional<std::string_view> index = config_.index.render(batch, row, &error_);
-    if (!index || !document_id(batch, row, id, &error_)) {
-      result.errors.push_back(BulkRowError{row, std::move(error_)});
-      error_.clear();
+    if (!index) {
+      reject(row);
       continue;
     }
     // Room for the whole document but its text values, plus slack that the
@@ -87,11 +91,21 @@ void BulkEncoder::encode(const Batch& batch, ByteBuffer& out, BulkEncodeResult& 
     size_t room = 2 * row_fixed_bytes_ + index->size() + kTextSlack;
     char* start = out.ensure(room);
     char* limit = start + room;
-    char* p = w::literal(start, action_open_);
-    p = w::literal(p, *index);
+    std::memcpy(start, action_open_.data(), kPrefixCopy);
+    char* p = start + action_open_length_;
+    // Index names are padded (IndexTemplate::kNamePadding): short ones in one fixed-size copy.
+    static_assert(IndexTemplate::kNamePadding >= kPrefixCopy);
+    if (index->size() <= kPrefixCopy) std::memcpy(p, index->data(), kPrefixCopy);
+    else std::memcpy(p, index->data(), index->size());
+    p += index->size();
     if (with_id) {
       p = w::literal(p, kIdOpen);
-      p = w::literal(p, std::string_view(id, kDocumentIdLength));
+      // Written in place; a row without an id leaves nothing: nothing is committed yet.
+      if (!document_id(batch, row, p, &error_)) {
+        reject(row);
+        continue;
+      }
+      p += kDocumentIdLength;
     }
     p = w::literal(p, kActionClose);
     for (FieldWriter& f : fields_) {

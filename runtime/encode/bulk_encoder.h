@@ -89,7 +89,8 @@ class BulkEncoder {
   };
 
   BulkEncoderConfig config_;
-  std::string action_open_;  // {"index":{"_index":"
+  std::string action_open_;  // {"index":{"_index":"   NUL-padded to 32 bytes
+  size_t action_open_length_ = 0;
   std::vector<FieldWriter> fields_;
   size_t row_fixed_bytes_ = 0;  // room of a document but for its index name and text values
   DocumentIdHasher hasher_;

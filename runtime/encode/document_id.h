@@ -28,7 +28,9 @@
 //   Kafka topic, BIGINT partition (-1 for files), BIGINT line (1-based) or offset.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -42,14 +44,15 @@ inline constexpr size_t kDocumentIdLength = 32;
 
 class DocumentIdHasher {
  public:
-  void begin_key();       // starts an id from declared key values
-  void begin_position();  // starts an id from a record's source position
+  // The hot ones are inline: the _bulk encoder computes an id per document.
+  void begin_key() { begin(kKeyHeader); }  // starts an id from declared key values
+  void begin_position() { begin(kPositionHeader); }  // starts an id from a record's source position
 
   void add_null();
   void add_bool(bool v);
-  void add_bigint(int64_t v);
+  void add_bigint(int64_t v) { add_fixed(kBigInt, static_cast<uint64_t>(v)); }
   void add_double(double v);
-  void add_string(std::string_view v);
+  void add_string(std::string_view v) { add_bytes(kString, v); }
   void add_timestamp(int64_t millis);
   void add_interval(int64_t millis);
   void add_json(std::string_view text);
@@ -65,8 +68,29 @@ class DocumentIdHasher {
                                   int32_t partition, uint64_t line_or_offset);
 
  private:
-  void add_fixed(uint8_t tag, uint64_t bits);
-  void add_bytes(uint8_t tag, std::string_view bytes);
+  static constexpr std::string_view kKeyHeader = "pipec-id-v1:key";
+  static constexpr std::string_view kPositionHeader = "pipec-id-v1:pos";
+  enum Tag : uint8_t { kNull, kBool, kBigInt, kDouble, kString, kTimestamp, kInterval, kJson };
+
+  void begin(std::string_view header) {
+    buf_.clear();
+    buf_.append(header);
+  }
+  void add_fixed(uint8_t tag, uint64_t bits) {
+    char* p = buf_.ensure(9);
+    p[0] = static_cast<char>(tag);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(p + 1, &bits, 8);
+    } else {
+      for (int i = 0; i < 8; ++i) p[1 + i] = static_cast<char>(bits >> (8 * i));
+    }
+    buf_.commit(9);
+  }
+  void add_bytes(uint8_t tag, std::string_view bytes) {
+    add_fixed(tag, bytes.size());
+    buf_.append(bytes);
+  }
+
   ByteBuffer buf_;  // the encoding E; reused, so an id costs no allocation
 };
 

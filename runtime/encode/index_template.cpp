@@ -54,6 +54,10 @@ IndexTemplate IndexTemplate::parse(std::string_view text, const Resolver& resolv
                     ", expected TIMESTAMP");
     t.parts_.push_back(DatePart{part.field, col->column, granularity_of(part.text)});
   }
+  if (t.parts_.empty()) {
+    t.cached_name_ = t.text_ + std::string(kNamePadding, '\0');
+    t.cached_length_ = t.text_.size();
+  }
   t.pattern_ = std::move(*pattern);
   t.timestamps_.assign(t.parts_.size(), 0);
   t.cached_buckets_.assign(t.parts_.size(), Bucket{});
@@ -67,7 +71,7 @@ IndexTemplate IndexTemplate::fixed(std::string_view name) {
 
 std::optional<std::string_view> IndexTemplate::render(const Batch& batch, uint32_t row,
                                                      std::string* error) const {
-  if (parts_.empty()) return std::string_view(text_);
+  if (parts_.empty()) return std::string_view(cached_name_.data(), cached_length_);
   // Consecutive rows nearly always stay in the cached bucket: a range check,
   // no division.
   bool same = true;
@@ -89,8 +93,10 @@ std::optional<std::string_view> IndexTemplate::render(const Batch& batch, uint32
   if (!same) {
     cached_name_.clear();
     pattern_.render(timestamps_.data(), cached_name_);
+    cached_length_ = cached_name_.size();
+    cached_name_.append(kNamePadding, '\0');
   }
-  return std::string_view(cached_name_);
+  return std::string_view(cached_name_.data(), cached_length_);
 }
 
 }  // namespace pipec

@@ -41,7 +41,12 @@ class IndexTemplate {
   const std::string& text() const { return text_; }
   bool is_static() const { return parts_.empty(); }
 
-  // The index name of `row`, valid until the next render(). nullopt, with
+  // Readable bytes after every name render() returns (copies of short names
+  // may be of a fixed size).
+  static constexpr size_t kNamePadding = 32;
+
+  // The index name of `row`, valid until the next render() and followed by
+  // kNamePadding readable bytes. nullopt, with
   // *error set, when a referenced timestamp is NULL: the row cannot be routed
   // and is to be dead-lettered by the caller. Names need no JSON escaping:
   // parse() rejects '"', '\\' and control characters.
@@ -69,7 +74,8 @@ class IndexTemplate {
 
   mutable std::vector<int64_t> timestamps_;
   mutable std::vector<Bucket> cached_buckets_;  // per part, of cached_name_
-  mutable std::string cached_name_;
+  mutable std::string cached_name_ = std::string(kNamePadding, '\0');  // the name, then the padding
+  mutable size_t cached_length_ = 0;
 };
 
 }  // namespace pipec

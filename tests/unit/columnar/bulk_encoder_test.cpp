@@ -139,6 +139,20 @@ TEST_CASE("position ids, fixed index, create action, and no ids") {
   CHECK(out3.empty());
   REQUIRE(r3.errors.size() == 2);
   CHECK(r3.errors[0].reason == "no source descriptor for source file 1");
+  // A row without an id between rows with one leaves no bytes between them
+  // (the id is written in place, before the document is committed).
+  batch.positions[0].source_file = 0;
+  BulkEncodeResult r4;
+  ByteBuffer out4;
+  missing.encode(batch, out4, r4);
+  REQUIRE(r4.errors.size() == 1);
+  CHECK(r4.errors[0].row == 1);
+  CHECK(r4.rows == std::vector<uint32_t>{0});
+  CHECK(out4.view() == "{\"index\":{\"_index\":\"logs\",\"_id\":\"" +
+                           DocumentIdHasher::for_position("other", "x", -1, 10) + "\"}}\n{}\n");
+  CHECK(r4.ends == std::vector<size_t>{out4.size()});
+  missing.encode(batch, out4, r4);  // appends: the rejected row's bytes did not stay
+  CHECK(out4.view().substr(out4.size() / 2) == out4.view().substr(0, out4.size() / 2));
 
   config.action = "delete";
   CHECK_THROWS_AS(BulkEncoder{config}, std::invalid_argument);
