@@ -7,6 +7,15 @@ namespace pipec {
 
 namespace w = json_unchecked;
 
+char* json_unchecked::escaped_bytes(char* p, const char* s, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (byte_needs_escape(c)) p = escape_byte(c, p);
+    else *p++ = static_cast<char>(c);
+  }
+  return p;
+}
+
 void append_json_string(ByteBuffer& out, std::string_view s) {
   char* p = out.ensure(s.size() * w::kMaxEscapedBytesPerByte + 2);
   out.commit(static_cast<size_t>(w::string(p, s) - p));

@@ -113,14 +113,9 @@ inline char* escape_byte(unsigned char c, char* p) {
   }
 }
 
-inline char* escaped_bytes(char* p, const char* s, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (byte_needs_escape(c)) p = escape_byte(c, p);
-    else *p++ = static_cast<char>(c);
-  }
-  return p;
-}
+// escaped() byte by byte: the slow path, for text with a byte to escape
+// (out of line, so that escaped() stays small enough to inline).
+char* escaped_bytes(char* p, const char* s, size_t n);
 
 // The escaped body (no quotes) of s[0, n); room: n * kMaxEscapedBytesPerByte.
 // Clean words are copied 8 bytes at a time; a word with an escape is done
