@@ -170,11 +170,7 @@ void KafkaStreamSource::release(const std::vector<Ticket>& tickets) {
   if (!tickets.empty() && kafka_) kafka_->release(tickets);
 }
 
-Ticket KafkaStreamSource::acquire(const SourcePosition& pos) {
-  Ticket t = kafka_->ticket_for(pos);
-  if (t.valid()) kafka_->retain(t, 1);
-  return t;
-}
+Ticket KafkaStreamSource::acquire(const SourcePosition& pos) { return kafka_->acquire(pos); }
 
 void KafkaStreamSource::release(Ticket t) {
   if (t.valid()) kafka_->release(t);

@@ -137,6 +137,15 @@ struct KafkaSource::Impl {
     return it == by_key.end() ? OffsetTracker::kNoSlot : it->second;
   }
 
+  // The ticket of a record handed out from the current assignment, else an
+  // invalid one; caller holds mu.
+  Ticket ticket_for(const SourcePosition& pos) const {
+    if (pos.source_file < config.source_file_base) return {};
+    OffsetTracker::Slot s = slot_of(pos.source_file - config.source_file_base, pos.partition);
+    if (s == OffsetTracker::kNoSlot) return {};
+    return tracker.lookup(s, static_cast<int64_t>(pos.line_or_offset));
+  }
+
   OffsetTracker::Slot slot_of_message(const rd_kafka_message_t* m) {
     const char* name = rd_kafka_topic_name(m->rkt);
     if (name != last_topic_name) {
@@ -785,12 +794,15 @@ KafkaPollStatus KafkaSource::poll(std::vector<KafkaChunk>& out, int timeout_ms) 
 }
 
 Ticket KafkaSource::ticket_for(const SourcePosition& pos) const {
-  if (pos.source_file < config_.source_file_base) return {};
-  uint32_t ti = pos.source_file - config_.source_file_base;
   std::lock_guard lock(impl_->mu);
-  OffsetTracker::Slot s = impl_->slot_of(ti, pos.partition);
-  if (s == OffsetTracker::kNoSlot) return {};
-  return impl_->tracker.lookup(s, static_cast<int64_t>(pos.line_or_offset));
+  return impl_->ticket_for(pos);
+}
+
+Ticket KafkaSource::acquire(const SourcePosition& pos) {
+  std::lock_guard lock(impl_->mu);
+  Ticket t = impl_->ticket_for(pos);
+  if (t.valid()) impl_->tracker.retain(t, 1);
+  return t;
 }
 
 void KafkaSource::retain(Ticket t, uint32_t n) {

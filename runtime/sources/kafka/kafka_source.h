@@ -163,6 +163,9 @@ class KafkaSource {
   // Ticket of a row or dead letter decoded from a chunk of the current
   // assignment; an invalid ticket when unknown. Same as chunk.ticket_for.
   Ticket ticket_for(const SourcePosition& pos) const;
+  // ticket_for() and retain(t, 1) under one lock (one more document of a
+  // record handed out); an invalid ticket, retaining nothing, when unknown.
+  Ticket acquire(const SourcePosition& pos);
 
   void retain(Ticket t, uint32_t n);
   AckResult release(Ticket t, uint32_t n = 1);
