@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/common/thread_name.h"
+
 namespace pipec {
 
 std::string group_digits(uint64_t n) {
@@ -52,7 +54,10 @@ std::string ProgressLine::render(uint64_t in, uint64_t out, double rate, uint64_
 
 void ProgressLine::start() {
   if (!isatty(STDERR_FILENO)) return;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("pipec-progress");
+    loop();
+  });
 }
 
 void ProgressLine::stop() {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "runtime/common/json_writer.h"
+#include "runtime/common/thread_name.h"
 #include "runtime/common/timestamp.h"
 #include "runtime/sinks/elasticsearch/es_http.h"
 #include "runtime/sinks/elasticsearch/retry_policy.h"
@@ -76,7 +77,10 @@ std::string notification_json(const Notification& n) {
 WebhookNotifier::WebhookNotifier(WebhookOptions options)
     : options_(std::move(options)), shown_url_(origin_of(options_.url)) {
   es::ensure_curl_initialized();
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("pipec-notify");
+    loop();
+  });
 }
 
 WebhookNotifier::~WebhookNotifier() {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "runtime/common/thread_name.h"
+
 namespace pipec {
 
 ParallelFileSource::ParallelFileSource(std::unique_ptr<FileSource> file, std::vector<PhysicalType> types,
@@ -19,7 +21,11 @@ ParallelFileSource::~ParallelFileSource() {
 
 void ParallelFileSource::open() {
   file_->open();  // on the caller's thread: its errors are the caller's
-  for (int i = 0; i < thread_count_; ++i) workers_.emplace_back([this] { work(); });
+  for (int i = 0; i < thread_count_; ++i)
+    workers_.emplace_back([this] {
+      set_current_thread_name("pipec-decode");
+      work();
+    });
 }
 
 Batch ParallelFileSource::take_free_batch() {

@@ -84,6 +84,7 @@
 #include "compiler/plan/logical_plan.h"
 #include "compiler/syntax/parser.h"
 #include "runtime/common/json_writer.h"
+#include "runtime/common/thread_name.h"
 #include "runtime/common/timestamp.h"
 #include "runtime/exec/batch_load.h"
 #include "runtime/exec/operator_chain.h"
@@ -452,7 +453,11 @@ int run_command(Args args) {
     run_one(*runners[0]);
   } else {
     std::vector<std::thread> threads;
-    for (auto& r : runners) threads.emplace_back([&, rp = r.get()] { run_one(*rp); });
+    for (auto& r : runners)
+      threads.emplace_back([&, rp = r.get()] {
+        set_current_thread_name("pipec:" + rp->plan().name);
+        run_one(*rp);
+      });
     for (auto& t : threads) t.join();
   }
   progress.stop();

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/common/thread_name.h"
 #include "runtime/sinks/elasticsearch/bulk_response.h"
 #include "runtime/sinks/elasticsearch/es_http.h"
 
@@ -120,7 +121,10 @@ struct BulkClient::Impl {
       slots[i]->probe = i + 1 == slots.size();
       if (config.gzip && !slots[i]->probe) slots[i]->gzip = std::make_unique<GzipCompressor>(config.gzip_level);
     }
-    io = std::thread([this] { run(); });
+    io = std::thread([this] {
+      set_current_thread_name("pipec-es-io");
+      run();
+    });
   }
 
   ~Impl() { close(); }
