@@ -123,7 +123,8 @@ void BulkEncoder::encode(const Batch& batch, ByteBuffer& out, BulkEncodeResult& 
       p += f.prefix_length;
       p = f.values.write(column, row, p);
     }
-    p = w::literal(p, fields_.empty() ? "{}\n" : "}\n");
+    if (fields_.empty()) p = w::literal(p, "{}\n");
+    else p = w::literal(p, "}\n");
     out.commit(static_cast<size_t>(p - start));
     result.rows.push_back(row);
     result.ends.push_back(out.size());

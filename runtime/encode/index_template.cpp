@@ -69,34 +69,21 @@ IndexTemplate IndexTemplate::fixed(std::string_view name) {
   return parse(name, [](std::string_view) { return std::nullopt; });
 }
 
-std::optional<std::string_view> IndexTemplate::render(const Batch& batch, uint32_t row,
-                                                     std::string* error) const {
-  if (parts_.empty()) return std::string_view(cached_name_.data(), cached_length_);
-  // Consecutive rows nearly always stay in the cached bucket: a range check,
-  // no division.
-  bool same = true;
+std::nullopt_t IndexTemplate::null_part(size_t part, std::string* error) const {
+  *error = "index template field '" + parts_[part].field + "' is NULL";
+  return std::nullopt;
+}
+
+void IndexTemplate::rerender() const {
   for (size_t i = 0; i < parts_.size(); ++i) {
-    const Vector& col = batch.columns[parts_[i].column];
-    if (!col.is_valid(row)) {
-      *error = "index template field '" + parts_[i].field + "' is NULL";
-      // Parts before this one may have moved to a bucket cached_name_ is not of.
-      cached_buckets_.assign(parts_.size(), Bucket{});
-      return std::nullopt;
-    }
-    const int64_t ms = col.data<int64_t>()[row];
-    timestamps_[i] = ms;
-    Bucket& bucket = cached_buckets_[i];
-    if (ms >= bucket.first && ms <= bucket.last) continue;
-    same = false;
-    bucket = bucket_of(ms, parts_[i].granularity_ms);
+    const int64_t ms = timestamps_[i];
+    if (ms < cached_buckets_[i].first || ms > cached_buckets_[i].last)
+      cached_buckets_[i] = bucket_of(ms, parts_[i].granularity_ms);
   }
-  if (!same) {
-    cached_name_.clear();
-    pattern_.render(timestamps_.data(), cached_name_);
-    cached_length_ = cached_name_.size();
-    cached_name_.append(kNamePadding, '\0');
-  }
-  return std::string_view(cached_name_.data(), cached_length_);
+  cached_name_.clear();
+  pattern_.render(timestamps_.data(), cached_name_);
+  cached_length_ = cached_name_.size();
+  cached_name_.append(kNamePadding, '\0');
 }
 
 }  // namespace pipec

@@ -46,12 +46,24 @@ class IndexTemplate {
   static constexpr size_t kNamePadding = 32;
 
   // The index name of `row`, valid until the next render() and followed by
-  // kNamePadding readable bytes. nullopt, with
-  // *error set, when a referenced timestamp is NULL: the row cannot be routed
-  // and is to be dead-lettered by the caller. Names need no JSON escaping:
-  // parse() rejects '"', '\\' and control characters.
-  std::optional<std::string_view> render(const Batch& batch, uint32_t row,
-                                         std::string* error) const;
+  // kNamePadding readable bytes. nullopt, with *error set, when a referenced
+  // timestamp is NULL: the row cannot be routed and is to be dead-lettered by
+  // the caller. Names need no JSON escaping: parse() rejects '"', '\\' and
+  // control characters. Inline: the _bulk encoder calls it per document, and
+  // consecutive rows nearly always stay in the cached buckets (a range check
+  // per date part, no division).
+  std::optional<std::string_view> render(const Batch& batch, uint32_t row, std::string* error) const {
+    bool same = true;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      const Vector& col = batch.columns[parts_[i].column];
+      if (!col.is_valid(row)) return null_part(i, error);
+      const int64_t ms = col.data<int64_t>()[row];
+      timestamps_[i] = ms;
+      same &= ms >= cached_buckets_[i].first && ms <= cached_buckets_[i].last;
+    }
+    if (!same) rerender();
+    return std::string_view(cached_name_.data(), cached_length_);
+  }
 
  private:
   // One entry per date part of the pattern, in pattern order.
@@ -71,6 +83,9 @@ class IndexTemplate {
     int64_t last = std::numeric_limits<int64_t>::min();
   };
   static Bucket bucket_of(int64_t ms, int64_t granularity);
+  std::nullopt_t null_part(size_t part, std::string* error) const;
+  // Moves the buckets the row left and renders the name of timestamps_.
+  void rerender() const;
 
   mutable std::vector<int64_t> timestamps_;
   mutable std::vector<Bucket> cached_buckets_;  // per part, of cached_name_
