@@ -77,6 +77,28 @@ bool scan_number(std::string_view t, bool* integral) {
   return p == end;
 }
 
+// True for a number token of at most 8 bytes that is digits, or digits, '.'
+// and digits ("4", "144.58"), as JSON writes them: one 8-byte load instead of
+// scan_number(). False may still be a number. Reads 7 bytes past the token.
+bool is_short_plain_number(std::string_view t) {
+  const size_t n = t.size();
+  if (n == 0 || n > 8) return false;
+  const uint64_t in_token = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+  const auto non_digits = [in_token](uint64_t v) {
+    // Exact up to the first non-digit (see leading_digits()).
+    return ((v + 0x4646464646464646) | (v - 0x3030303030303030)) & 0x8080808080808080 & in_token;
+  };
+  uint64_t v;
+  std::memcpy(&v, t.data(), 8);
+  const uint64_t first = non_digits(v);
+  const bool leading_zero = t[0] == '0';
+  if (first == 0) return n == 1 || !leading_zero;
+  const size_t dot = static_cast<size_t>(std::countr_zero(first)) / 8;
+  if (t[dot] != '.' || dot == 0 || dot + 1 == n || (dot > 1 && leading_zero)) return false;
+  // The '.' made a '0' ('.' + 2), the rest must be digits.
+  return non_digits(v + (uint64_t{2} << (8 * dot))) == 0;
+}
+
 // Parses a token that scan_number() found integral; false on int64 overflow.
 bool parse_int64(std::string_view t, int64_t* out) {
   bool neg = t[0] == '-';
@@ -181,6 +203,7 @@ struct Node {
   std::string key;                 // the JSON key (empty for the root)
   std::string name;                // dotted path, for messages
   uint32_t column = kNone;         // column reading this node's value, if any
+  bool plain_string = false;       // a leaf read into a STRING column (not raw_json)
   std::vector<uint32_t> children;  // nodes for keys below this one
   KeyMatcher keys;                 // key -> child node
   std::vector<uint32_t> below;     // every column strictly below this node
@@ -299,8 +322,10 @@ class NdjsonDecoder::Impl {
     if (tok[0] == '"') return !has_escapes_ || validate_escapes(tok);
     return validate_literal_or_number(tok);
   }
-  // Numbers, most of the scalars validated, go straight to scan_number().
+  // Numbers, most of the scalars validated, are tried first: short plain ones
+  // in one load, the others by scan_number().
   bool validate_literal_or_number(std::string_view tok) {
+    if (is_short_plain_number(tok)) return true;
     bool integral;
     return scan_number(trim_right(tok), &integral) || validate_literal_or_fail(tok);
   }
@@ -418,6 +443,8 @@ NdjsonDecoder::Impl::Impl(DecodeSpec s, DecodeOptions o) : spec(std::move(s)), o
     nodes_[node].column = c;
   }
   for (Node& node : nodes_) {
+    node.plain_string = node.children.empty() && node.column != kNone &&
+                        cols_[node.column].type == TypeId::String && !cols_[node.column].raw;
     std::vector<KeyMatcher::Entry> keys;
     for (uint32_t child : node.children) keys.push_back({nodes_[child].key, child});
     node.keys = KeyMatcher(std::move(keys));
@@ -687,16 +714,13 @@ bool NdjsonDecoder::Impl::walk_object(od::object& obj, const Node& node, uint32_
 [[gnu::always_inline]] inline bool NdjsonDecoder::Impl::visit(od::value* v, std::string_view tok,
                                                               const Node& node, uint32_t depth) {
   if (node.column != kNone) seen_[node.column] = epoch_;
-  if (node.children.empty()) {
-    const ColumnInfo& c = cols_[node.column];
-    if (tok[0] == '"' && c.type == TypeId::String && !c.raw) {  // most columns: no type switch
-      StringRef s;
-      if (!read_string(tok, &s)) return false;
-      put(node.column, s);
-      return true;
-    }
-    return convert(tok, node.column, depth);
+  if (node.plain_string && tok[0] == '"') {  // most columns: no type switch
+    StringRef s;
+    if (!read_string(tok, &s)) return false;
+    put(node.column, s);
+    return true;
   }
+  if (node.children.empty()) return convert(tok, node.column, depth);
 
   // An object the spec descends into. A repeated key replaces what an earlier
   // occurrence decoded below it (last occurrence wins).

@@ -186,6 +186,27 @@ TEST_CASE("numbers are checked whole at every length, read or skipped") {
   }
 }
 
+TEST_CASE("skipped numbers of up to 8 bytes: digits and one '.' checked in one load") {
+  auto a = col({"a"}, Type::bigint());
+  for (std::string good : {"0", "7", "12345678", "0.5", "0.000001", "144.58", "1234567.8", "9.9",
+                           "10", "100.01"}) {
+    CAPTURE(good);
+    auto d = decode({a}, "{\"a\":1,\"n\":" + good + ",\"s\":[" + good + "," + good +
+                             "],\"o\":{\"x\":" + good + "}}\n");
+    CHECK(d.batch.size == 1);
+  }
+  for (std::string bad : {"00", "01", "00.5", "01.5", "1.", "12345.", "1.2.3", "1..2",
+                          "1.5x", "12a", "1.a", "1234567.", "0123456"}) {
+    CAPTURE(bad);
+    CHECK(reason_for(a, "{\"a\":1,\"n\":" + bad + "}") == "malformed JSON at byte 11: invalid number");
+    CHECK(reason_for(a, "{\"a\":1,\"s\":[" + bad + "]}") ==
+          "malformed JSON at byte 12: invalid number");
+  }
+  CHECK(reason_for(a, R"({"a":1,"n":.5})") == "malformed JSON at byte 11: unexpected '.'");
+  // Blanks after a number are not part of it.
+  CHECK(decode({a}, "{\"a\":1,\"n\":144.58 ,\"s\":[7 , 0.5\t]}\n").batch.size == 1);
+}
+
 TEST_CASE("BOOLEAN and STRING are strict about JSON kinds") {
   auto d = decode({col({"b"}, Type::boolean())}, "{\"b\":true}\n{\"b\":false}\n");
   REQUIRE(d.batch.size == 2);
