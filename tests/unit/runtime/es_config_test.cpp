@@ -18,7 +18,7 @@ TEST_CASE("es config: defaults match connector_options.cpp") {
   CHECK(c.retry_max_attempts == 8);
   CHECK(c.retry_initial_backoff_ms == 100);
   CHECK(c.retry_max_backoff_ms == 30000);
-  CHECK(c.retry_max_buffered_bytes == 64u * 1024 * 1024);
+  CHECK(c.retry_max_buffered_bytes == 32u * 1024 * 1024);
   CHECK(c.index_create == "index");
 }
 
