@@ -133,9 +133,21 @@ bool parse_iso8601_millis(std::string_view s, int64_t* out, std::string_view* er
 
 namespace {
 
-void put2(char*& p, int v) {
-  p[0] = static_cast<char>('0' + v / 10);
-  p[1] = static_cast<char>('0' + v % 10);
+// "00" .. "99".
+constexpr struct DigitPairs {
+  char text[200] = {};
+  constexpr DigitPairs() {
+    for (int i = 0; i < 100; ++i) {
+      text[2 * i] = static_cast<char>('0' + i / 10);
+      text[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+  }
+} kDigitPairs;
+
+// Two digits of v (0-99), one table load (formatters run per TIMESTAMP value
+// of every _bulk document).
+void put2(char*& p, uint32_t v) {
+  std::memcpy(p, &kDigitPairs.text[2 * v], 2);
   p += 2;
 }
 
@@ -165,32 +177,19 @@ size_t format_date_part(int64_t days, char* out) {
   return static_cast<size_t>(p - out);
 }
 
-// "00" .. "99".
-constexpr struct DigitPairs {
-  char text[200] = {};
-  constexpr DigitPairs() {
-    for (int i = 0; i < 100; ++i) {
-      text[2 * i] = static_cast<char>('0' + i / 10);
-      text[2 * i + 1] = static_cast<char>('0' + i % 10);
-    }
-  }
-} kDigitPairs;
-
-// "HH:mm:ss.SSSZ" of the milliseconds since midnight (13 bytes): each field
-// split off once, two digits per table load (the formatter runs once per
-// TIMESTAMP value of every _bulk document).
+// "HH:mm:ss.SSSZ" of the milliseconds since midnight (13 bytes).
 void format_time_part(int64_t ms_of_day, char* p) {
   const uint32_t ms = static_cast<uint32_t>(ms_of_day);
-  const uint32_t hour = ms / 3'600'000, minute = ms / 60'000 % 60, second = ms / 1000 % 60, milli = ms % 1000;
-  std::memcpy(p, &kDigitPairs.text[2 * hour], 2);
-  p[2] = ':';
-  std::memcpy(p + 3, &kDigitPairs.text[2 * minute], 2);
-  p[5] = ':';
-  std::memcpy(p + 6, &kDigitPairs.text[2 * second], 2);
-  p[8] = '.';
-  p[9] = static_cast<char>('0' + milli / 100);
-  std::memcpy(p + 10, &kDigitPairs.text[2 * (milli % 100)], 2);
-  p[12] = 'Z';
+  const uint32_t milli = ms % 1000;
+  put2(p, ms / 3'600'000);
+  *p++ = ':';
+  put2(p, ms / 60'000 % 60);
+  *p++ = ':';
+  put2(p, ms / 1000 % 60);
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + milli / 100);
+  put2(p, milli % 100);
+  *p = 'Z';
 }
 
 constexpr size_t kTimePartLength = 13;
