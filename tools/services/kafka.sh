@@ -125,10 +125,14 @@ cmd_start() {
   mkdir -p "$DATA_DIR"
   write_props
   if [ ! -f "$DATA_DIR/meta.properties" ]; then
-    # Kafka's Uuid: 16 random bytes, URL-safe base64 without padding.
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    if ! java "${JAVA_OPTS[@]}" -cp "$LIB_DIR/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$PROPS" \
+    # Kafka's Uuid: 16 random bytes, URL-safe base64 without padding. An id
+    # starting with '-' would be read as an option by the tool's argument
+    # parser (CI failed on one), so draw again until it does not.
+    local cluster_id=-
+    while [ "${cluster_id#-}" != "$cluster_id" ]; do
+      cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
+    if ! java "${JAVA_OPTS[@]}" -cp "$LIB_DIR/*" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$PROPS" \
         >"$LOG_DIR/format.log" 2>&1; then
       err "formatting $DATA_DIR failed"
       show_log_tail "$LOG_DIR/format.log"
