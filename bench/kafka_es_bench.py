@@ -14,11 +14,13 @@ the records of bench/README.md):
                 acknowledged), pipec's CPU next to OpenSearch's (the server's
                 JVM, from /proc/<pid>/stat, over the same interval).
   3. latency    pipec streaming into OpenSearch while a producer writes R
-                events/s for T seconds; every 50th event is a marker whose
-                first appearance in a _search (i.e. searchable, after a
-                refresh) is polled for every 50 ms: p50/p99 of produce time to
-                searchable, and CPU of both processes per million events at
-                that steady rate.
+                events/s, twice for T seconds: first nothing else, for the
+                CPU of both processes per million events at that steady rate;
+                then every 50th event is a marker whose first appearance in a
+                _search (i.e. searchable, after a refresh) is polled for every
+                50 ms: p50/p99 of produce time to searchable (those searches
+                cost OpenSearch CPU, so the CPU figures come from the first
+                window).
 
 CPU is user + system time: pipec's from wait4() (phases 1-2) or
 /proc/<pid>/stat (phase 3), OpenSearch's and Kafka's from /proc/<pid>/stat
@@ -258,6 +260,119 @@ def latency_phase(args, es, lines, work, pids):
     else:
         sys.exit("kafka_es_bench: pipec did not index the probe event within 120 s")
 
+    total = int(args.rate * args.latency_seconds)
+    interval = 1.0 / args.rate
+
+    def paced(with_markers):
+        """Produces `total` events at args.rate; returns (sent, seconds)."""
+        t0 = time.time()
+        sent = 0
+        for i in range(total):
+            due = t0 + i * interval
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            marker = f"m-{tag}-{i}" if with_markers and i % 50 == 0 else None
+            send(producer, topic, as_marker(lines[i % len(lines)], marker) if marker else lines[i % len(lines)])
+            if marker:
+                with lock:
+                    outstanding[marker] = time.time()
+                    markers[marker] = True
+            if i % 1000 == 0:
+                producer.poll(0)
+            sent += 1
+        producer.flush(60)
+        return sent, time.time() - t0
+
+    # Window 1, CPU: nothing but the stream (the latency window's _search
+    # polls cost OpenSearch CPU too, which would flatter pipec's share).
+    meter = CpuMeter({"pipec": proc.pid, **pids})
+    cpu_sent, _ = paced(False)
+    time.sleep(2)  # what was produced last gets indexed
+    cpu_used = meter.used()
+    # Window 2, latency: markers polled until searchable.
+    meter = CpuMeter({"pipec": proc.pid, **pids})
+    poller.start()
+    sent, produce_s = paced(True)
+    done_deadline[0] = time.time() + 30
+    done.set()
+    poller.join(timeout=60)
+    used = meter.used()
+    err = proc.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"kafka_es_bench: pipec failed ({status}):\n{err[-3000:]}")
+    peak_kb = int(err.rsplit("PEAK_RSS_KB=", 1)[1].split()[0])
+    summary = json.load(open(summary_path))["pipelines"][0]
+    return {"wall_s": wall, "pipec_cpu_s": ru.ru_utime + ru.ru_stime, "pipec_peak_rss_mib": peak_kb / 1024,
+            "events_in": summary["events_in"], "events_out": summary["events_out"],
+            "dead_letters": summary["dead_letters"]["total"], "others_cpu_s": used}
+
+
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return None
+    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return sorted_values[k]
+
+
+def latency_phase(args, es, lines, work, pids):
+    """Streaming pipec; a paced producer; marker documents polled until searchable."""
+    tag = uuid.uuid4().hex[:8]
+    topic, index = f"bench-lat-{tag}", f"bench-lat-{tag}"
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    admin.create_topics([NewTopic(topic, num_partitions=args.partitions, replication_factor=1)])[topic].result(60)
+    pipe = os.path.join(work, "latency.pipe")
+    open(pipe, "w").write(pipe_text(topic, f"bench-lat-{tag}", os_sink(index, args.sink_option), False, os.path.join(work, "lat.dlq")))
+    log = open(os.path.join(work, "latency.log"), "w+")
+    proc = subprocess.Popen([args.pipec, "run", "--no-progress", pipe], stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    # Markers: events that pass the query (so they become documents), by
+    # order_id (the _id is its hash, see docs on document ids).
+    markers = {}
+    outstanding = {}
+    lock = threading.Lock()
+    latencies = []
+    done = threading.Event()
+
+    def poll_searchable():
+        while not done.is_set() or outstanding:
+            with lock:
+                ids = list(outstanding)[:1000]
+            if ids:
+                try:
+                    hits = es.search(index=index, body={"query": {"terms": {"order_id": ids}}, "_source": ["order_id"],
+                                                        "size": len(ids)}, request_timeout=30)["hits"]["hits"]
+                except Exception:
+                    hits = []
+                now = time.time()
+                with lock:
+                    for h in hits:
+                        t = outstanding.pop(h["_source"]["order_id"], None)
+                        if t is not None:
+                            latencies.append(now - t)
+            if done.is_set() and time.time() > done_deadline[0]:
+                break
+            time.sleep(0.05)
+
+    done_deadline = [float("inf")]
+    poller = threading.Thread(target=poll_searchable, daemon=True)
+    # pipec is up when it joined the group: wait for it on a probe event.
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 5})
+    probe_id = f"probe-{tag}"
+    send(producer, topic, as_marker(lines[0], probe_id))
+    producer.flush(30)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if es.count(index=index, body={"query": {"term": {"order_id": probe_id}}})["count"]:
+                break
+        except Exception:
+            pass
+        if proc.poll() is not None:
+            sys.exit("kafka_es_bench: pipec exited in the latency phase:\n" + open(log.name).read()[-3000:])
+        time.sleep(0.2)
+    else:
+        sys.exit("kafka_es_bench: pipec did not index the probe event within 120 s")
+
     meter = CpuMeter({"pipec": proc.pid, **pids})
     poller.start()
     total = int(args.rate * args.latency_seconds)
@@ -303,7 +418,7 @@ def latency_phase(args, es, lines, work, pids):
     return {"rate_target": args.rate, "events": sent, "produce_s": produce_s, "markers": len(markers),
             "markers_seen": len(latencies), "pipec_peak_rss_mib": peak_rss_mib, "p50_ms": 1000 * percentile(latencies, 0.50),
             "p99_ms": 1000 * percentile(latencies, 0.99), "max_ms": 1000 * latencies[-1] if latencies else None,
-            "cpu_s": used}
+            "cpu_events": cpu_sent, "cpu_s": cpu_used, "cpu_s_with_searches": used}
 
 
 def main():
@@ -386,7 +501,7 @@ def main():
                   + ", ".join(f"{k} CPU {v:.2f} s" for k, v in r["others_cpu_s"].items()), flush=True)
         if "latency" not in skip:
             r = latency_phase(args, es, lines, work, pids)
-            m = r["events"] / 1e6
+            m = r["cpu_events"] / 1e6
             r["cpu_s_per_m_events"] = {k: v / m for k, v in r["cpu_s"].items()}
             if r["cpu_s"].get("opensearch"):
                 r["pipec_over_opensearch_cpu"] = r["cpu_s"]["pipec"] / r["cpu_s"]["opensearch"]

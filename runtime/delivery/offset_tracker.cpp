@@ -227,10 +227,24 @@ std::optional<int64_t> OffsetTracker::offset_of(Ticket t) const {
   return s.offsets[t.seq & s.mask];
 }
 
-Ticket OffsetTracker::lookup(Slot slot, int64_t offset) const {
+Ticket OffsetTracker::lookup(Slot slot, int64_t offset, Ticket near) const {
   if (!assigned(slot)) return {};
   const SlotState& s = slots_[slot];
   uint64_t lo = s.head, hi = s.tail;  // first seq in [lo, hi) whose offset >= offset
+  if (near.slot == slot && near.epoch == s.epoch && near.seq >= s.head && near.seq < s.tail) {
+    // Offsets increase by at least 1 per record: the record at `offset` is
+    // at most offset - near's offset records further, exactly that far when
+    // no offsets are missing in between (the usual case).
+    int64_t from = s.offsets[near.seq & s.mask];
+    if (offset >= from) {
+      uint64_t guess = near.seq + static_cast<uint64_t>(offset - from);
+      if (guess < s.tail && s.offsets[guess & s.mask] == offset) return Ticket{slot, s.epoch, guess};
+      lo = near.seq;
+      hi = std::min(hi, guess + 1);
+    } else {
+      hi = near.seq;
+    }
+  }
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     if (s.offsets[mid & s.mask] < offset) lo = mid + 1;

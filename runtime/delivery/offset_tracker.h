@@ -140,8 +140,10 @@ class OffsetTracker {
   std::optional<int64_t> offset_of(Ticket t) const;
   // The ticket of the record at `offset` (binary search of the window), or an
   // invalid ticket when no record there is tracked or it has been passed by
-  // the low-water mark (it is complete).
-  Ticket lookup(Slot slot, int64_t offset) const;
+  // the low-water mark (it is complete). `near`, a ticket of the same slot
+  // found just before (rows come in offset order), is tried first: the
+  // record itself or the next one.
+  Ticket lookup(Slot slot, int64_t offset, Ticket near = {}) const;
 
   const OffsetTrackerStats& stats() const { return stats_; }
 

@@ -128,8 +128,10 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     });
   }
   if (kafka && es_sink) {
-    es_sink->set_ack_hooks(AckHooks{[kafka](const SourcePosition& pos) { return kafka->acquire(pos); },
-                                    [kafka](Ticket t) { kafka->release(t); }});
+    es_sink->set_ack_hooks(
+        AckHooks{[kafka](std::span<const SourcePosition> positions, std::span<const uint32_t> rows,
+                         Ticket* out) { kafka->acquire(positions, rows, out); },
+                 [kafka](std::span<const Ticket> tickets) { kafka->release(tickets); }});
     // A revocation waits (bounded) for the acks of what is in flight, so the
     // next owner does not re-deliver what was already indexed.
     kafka->set_revoke_drain([this, es_sink] {

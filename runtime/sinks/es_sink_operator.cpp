@@ -116,28 +116,33 @@ uint64_t EsSinkOperator::take_slot(Ticket t, const SourcePosition& pos, std::str
 
 void EsSinkOperator::reported(es::Ticket t) {
   Slot& s = slots_[t];
-  if (hooks_.release) hooks_.release(s.ticket);
+  if (s.ticket.valid()) to_release_.push_back(s.ticket);
   s.chunk.reset();
   s.copy.clear();
   free_.push_back(t);
   --in_flight_;
   --epochs_[s.epoch - epochs_.front().id].in_flight;
   while (epochs_.size() > 1 && epochs_.front().in_flight == 0) {
-    if (hooks_.release)
-      for (Ticket held : epochs_.front().after) hooks_.release(held);
+    const auto& after = epochs_.front().after;
+    to_release_.insert(to_release_.end(), after.begin(), after.end());
     epochs_.pop_front();
   }
+}
+
+void EsSinkOperator::flush_releases() {
+  if (to_release_.empty()) return;
+  if (hooks_.release) hooks_.release(to_release_);
+  to_release_.clear();
 }
 
 void EsSinkOperator::release_after_acks(std::vector<Ticket>& tickets) {
   if (tickets.empty()) return;
   Epoch& open = epochs_.back();
   if (epochs_.size() == 1 && open.in_flight == 0) {
-    if (hooks_.release)
-      for (Ticket t : tickets) hooks_.release(t);
+    if (hooks_.release) hooks_.release(tickets);
   } else {
     open.after.insert(open.after.end(), tickets.begin(), tickets.end());
-    epochs_.push_back(Epoch{open.id + 1});
+    epochs_.push_back(Epoch{open.id + 1, 0, {}});
   }
   tickets.clear();
 }
@@ -178,13 +183,15 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
       begin = end;
     }
   }
+  holds_.assign(result_.rows.size(), Ticket{});
+  if (hooks_.acquire) hooks_.acquire(batch.positions, result_.rows, holds_.data());
   tickets_.clear();
   size_t chunk_hint = 0;
-  for (uint32_t row : result_.rows) {
-    const SourcePosition& pos = batch.positions[row];
-    Ticket t = hooks_.acquire ? hooks_.acquire(pos) : Ticket{};
+  for (size_t i = 0; i < result_.rows.size(); ++i) {
+    uint32_t row = result_.rows[i];
     std::string_view raw = batch.raw[row].view();
-    tickets_.push_back(take_slot(t, pos, raw, raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint)));
+    tickets_.push_back(
+        take_slot(holds_[i], batch.positions[row], raw, raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint)));
   }
   es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
   ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);
@@ -202,6 +209,7 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
     if (stop_requested()) {
       // Never sent: their source holds stay, so their offsets are not committed.
       unsent_ += tickets_.size();
+      flush_releases();
       return;
     }
   }
@@ -211,6 +219,7 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
 void EsSinkOperator::poll() {
   if (!client_) return;
   client_->poll();
+  flush_releases();
   report_outage();
 }
 
@@ -243,6 +252,7 @@ void EsSinkOperator::finish(ExecContext& ctx) {
     closed_ = true;
     if (client_) {
       bool flushed = client_->flush(stop_requested() && outage_since_ ? outage_flush_timeout : flush_timeout);
+      flush_releases();
       if (!flushed || unsent_)
         ctx.stats.warnings.push_back("sink '" + plan_.sink->name + "': " + std::to_string(in_flight_) +
                                      " documents were not acknowledged before shutdown; their offsets stay "

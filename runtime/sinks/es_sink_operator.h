@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,13 @@
 namespace pipec {
 
 // How a sink holds and returns its source's records (none: file sources).
+// Both take a batch's worth at a time: one source lock per batch, not per
+// document.
 struct AckHooks {
-  std::function<Ticket(const SourcePosition&)> acquire;
-  std::function<void(Ticket)> release;
+  // Holds for the documents of positions[rows[i]], into out[i] (an invalid
+  // Ticket: nothing to hold).
+  std::function<void(std::span<const SourcePosition> positions, std::span<const uint32_t> rows, Ticket* out)> acquire;
+  std::function<void(std::span<const Ticket>)> release;
 };
 
 class EsSinkOperator : public Operator {
@@ -81,6 +86,7 @@ class EsSinkOperator : public Operator {
   // still in flight; no wait while the cluster is unreachable.
   bool drain(std::chrono::milliseconds timeout) {
     if (in_flight_ && client_ && !closed_ && !paused()) client_->flush(timeout);
+    flush_releases();
     return in_flight_ == 0;
   }
   // Gives `tickets` back (hooks.release) once every document pushed so far
@@ -127,8 +133,12 @@ class EsSinkOperator : public Operator {
   // `chunk`: the input chunk holding `raw`, kept instead of a copy (null: copy it).
   uint64_t take_slot(Ticket t, const SourcePosition& pos, std::string_view raw,
                      const std::shared_ptr<const InputChunk>* chunk);
-  // A document was reported: frees its slot, releases what waited for it.
+  // A document was reported: frees its slot, releases (flush_releases) its
+  // hold and what waited for it.
   void reported(es::Ticket t);
+  // Hands the holds collected by reported() to hooks.release; every method
+  // that lets the client report calls it before returning.
+  void flush_releases();
   void on_ack(es::Ticket t);
   void on_dead_letter(es::Ticket t, std::string_view reason);
   // Logs when the breaker opens (the cluster is unreachable) and closes again.
@@ -138,6 +148,8 @@ class EsSinkOperator : public Operator {
   const LogicalSink& plan_;
   std::string mappings_json_;
   AckHooks hooks_;
+  std::vector<Ticket> holds_;        // push(): the batch's documents' holds
+  std::vector<Ticket> to_release_;   // reported and not handed back yet
   ExecContext* ctx_ = nullptr;
   std::optional<BulkEncoder> encoder_;
   std::unique_ptr<es::BulkClient> client_;

@@ -166,11 +166,16 @@ void KafkaStreamSource::take_batch(std::vector<Ticket>& out) {
   handed_.clear();
 }
 
-void KafkaStreamSource::release(const std::vector<Ticket>& tickets) {
+void KafkaStreamSource::release(std::span<const Ticket> tickets) {
   if (!tickets.empty() && kafka_) kafka_->release(tickets);
 }
 
 Ticket KafkaStreamSource::acquire(const SourcePosition& pos) { return kafka_->acquire(pos); }
+
+void KafkaStreamSource::acquire(std::span<const SourcePosition> positions, std::span<const uint32_t> rows,
+                                Ticket* out) {
+  kafka_->acquire(positions, rows, out);
+}
 
 void KafkaStreamSource::release(Ticket t) {
   if (t.valid()) kafka_->release(t);

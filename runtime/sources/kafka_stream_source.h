@@ -7,7 +7,8 @@
 // Delivery protocol (driven by PipelineRunner):
 //   next(batch, errors)    at most one poll(); every record handed out holds
 //                          one pending completion ("the source reference")
-//   sink                   per document: acquire(pos) (retain +1) before
+//   sink                   per document: acquire(pos) (retain +1; a batch's
+//                          documents under one lock) before
 //                          submitting, release(ticket) on ack / dead letter
 //   release_batch()        after the batch went through the chain and the
 //                          dead letters of its decode errors were written:
@@ -29,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,8 +60,9 @@ class KafkaStreamSource : public Source {
   // The ticket of a record handed out (and not complete), retained once more
   // for one document; invalid when unknown (revoked partition).
   Ticket acquire(const SourcePosition& pos);
+  void acquire(std::span<const SourcePosition> positions, std::span<const uint32_t> rows, Ticket* out);
   void release(Ticket t);
-  void release(const std::vector<Ticket>& tickets);
+  void release(std::span<const Ticket> tickets);
 
   void set_paused(bool paused);
   bool paused() const { return paused_; }

@@ -18,9 +18,11 @@
 //                                                          GET /_cluster/health and resumes by itself
 //
 // Memory: documents accepted and not yet reported (batching, queued, in
-// flight, waiting for a retry) are bounded by retry.max-buffered-bytes; past
-// it try_submit() refuses (backpressure) and paused() is true, as it is while
-// the breaker is open. Nothing is ever dropped to make room.
+// flight, waiting for a retry) are bounded by a hold limit: concurrency + 2
+// requests of the largest size sent so far, at least bulk.max-bytes, at most
+// retry.max-buffered-bytes. Past it try_submit() refuses (backpressure) and
+// paused() is true, as it is while the breaker is open. Nothing is ever
+// dropped to make room.
 //
 // Threads: the client runs one internal I/O thread (curl multi, gzip,
 // response parsing, retries, the breaker). The callbacks never run on it:

@@ -65,11 +65,10 @@ struct EsConfig {
   int64_t retry_initial_backoff_ms = 100;
   int64_t retry_max_backoff_ms = 30'000;
   // Upper bound on the bytes of documents the client holds (open batch,
-  // queued, in flight, waiting for a retry). Past it submit() refuses.
-  // Four default requests: two in flight, one filling, one of slack. More
-  // buys no throughput but holds more memory (the documents' raw records
-  // too): 64 MiB cost ~160 MiB of RSS and ~45 k more page faults per 1 M
-  // events in bench/kafka_es_bench.py.
+  // queued, in flight, waiting for a retry). Past it submit() refuses. The
+  // client holds less when its requests are smaller than bulk_max_bytes:
+  // concurrency + 2 requests of the size they really have (see
+  // BulkClient's hold limit); 32 MiB is four full default requests.
   size_t retry_max_buffered_bytes = 32u << 20;
 
   // Index management at start-up ("none" | "index" | "template").

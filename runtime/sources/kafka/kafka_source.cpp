@@ -805,6 +805,31 @@ Ticket KafkaSource::acquire(const SourcePosition& pos) {
   return t;
 }
 
+void KafkaSource::acquire(std::span<const SourcePosition> positions, std::span<const uint32_t> rows, Ticket* out) {
+  std::lock_guard lock(impl_->mu);
+  const uint32_t base = impl_->config.source_file_base;
+  uint64_t last_key = UINT64_MAX;
+  OffsetTracker::Slot slot = OffsetTracker::kNoSlot;
+  Ticket near;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const SourcePosition& pos = positions[rows[i]];
+    Ticket t;
+    if (pos.source_file >= base) {
+      uint64_t key = part_key(pos.source_file - base, pos.partition);
+      if (key != last_key) {
+        last_key = key;
+        slot = impl_->slot_of(pos.source_file - base, pos.partition);
+      }
+      if (slot != OffsetTracker::kNoSlot) t = impl_->tracker.lookup(slot, static_cast<int64_t>(pos.line_or_offset), near);
+    }
+    if (t.valid()) {
+      impl_->tracker.retain(t, 1);
+      near = t;
+    }
+    out[i] = t;
+  }
+}
+
 void KafkaSource::retain(Ticket t, uint32_t n) {
   std::lock_guard lock(impl_->mu);
   impl_->tracker.retain(t, n);

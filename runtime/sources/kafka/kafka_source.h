@@ -166,6 +166,9 @@ class KafkaSource {
   // ticket_for() and retain(t, 1) under one lock (one more document of a
   // record handed out); an invalid ticket, retaining nothing, when unknown.
   Ticket acquire(const SourcePosition& pos);
+  // acquire() of positions[rows[i]] into out[i], under one lock (a sink's
+  // documents of one batch).
+  void acquire(std::span<const SourcePosition> positions, std::span<const uint32_t> rows, Ticket* out);
 
   void retain(Ticket t, uint32_t n);
   AckResult release(Ticket t, uint32_t n = 1);

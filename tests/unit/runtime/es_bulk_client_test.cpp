@@ -103,6 +103,29 @@ TEST_CASE("es bulk client: an unreachable cluster opens the breaker, pauses, and
   CHECK(dead.empty());  // never reported: their source positions stay uncommitted
 }
 
+TEST_CASE("es bulk client: the buffer holds concurrency + 2 requests of the size requests really have") {
+  EsConfig c = parse_es_config({{"hosts", "http://127.0.0.1:" + std::to_string(refused_port())},
+                                {"retry.initial-backoff", "1ms"},
+                                {"bulk.flush-interval", "1ms"},
+                                {"bulk.concurrency", "2"},
+                                {"bulk.max-bytes", "16kb"},
+                                {"retry.max-buffered-bytes", "1mb"}});
+  BulkClient client(c, {});
+  // Before any request was formed: one full request's worth (bulk.max-bytes).
+  CHECK(client.has_room(1000));
+  BulkRequest r = docs(0, 40, 150);  // ~8 KiB: sealed as one request
+  size_t sealed = r.bytes();
+  REQUIRE(sealed > 6 * 1024);
+  REQUIRE(sealed < 10 * 1024);
+  CHECK(client.try_submit(r) == SubmitResult::Accepted);
+  CHECK(eventually([&] { return client.stats().transport_errors >= 1; }));  // sent: sealed at its size
+  // Limit now 4 x sealed (< 1 MiB): room for three more of that size, not for 1 MiB.
+  CHECK(client.has_room(2 * sealed));
+  CHECK_FALSE(client.has_room(4 * sealed));
+  CHECK_FALSE(client.has_room(512 * 1024));
+  client.close();
+}
+
 TEST_CASE("es bulk client: an empty submit and an empty flush") {
   EsConfig c = parse_es_config({{"hosts", "http://127.0.0.1:" + std::to_string(refused_port())}});
   BulkClient client(c, {});

@@ -319,3 +319,48 @@ TEST_CASE("offset tracker: randomized against a simple oracle") {
     CHECK(t.outstanding() == 0);
   }
 }
+
+TEST_CASE("offset tracker: lookup with a nearby ticket finds what the binary search finds") {
+  OffsetTracker t;
+  auto s = t.assign("orders", 0);
+  auto other = t.assign("orders", 1);
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<int64_t, Ticket>> tracked;
+  int64_t offset = 100;
+  for (int i = 0; i < 2000; ++i) {
+    offset += 1 + (rng() % 4 == 0 ? static_cast<int64_t>(rng() % 5) : 0);  // gaps now and then
+    tracked.emplace_back(offset, t.track(s, offset));
+    t.track(other, offset);
+  }
+  // Complete a prefix: the head moves, those records are no longer found.
+  for (int i = 0; i < 300; ++i) t.release(tracked[i].second);
+  Ticket foreign = t.lookup(other, tracked[500].first);
+  REQUIRE(foreign.valid());
+  for (int round = 0; round < 20000; ++round) {
+    int64_t want = tracked[rng() % tracked.size()].first + static_cast<int64_t>(rng() % 3) - 1;
+    Ticket near;
+    switch (rng() % 4) {
+      case 0: break;                                                     // none
+      case 1: near = tracked[rng() % tracked.size()].second; break;      // anywhere, maybe completed
+      case 2: {                                                          // just before: the fast path
+        auto it = std::lower_bound(tracked.begin(), tracked.end(), std::make_pair(want, Ticket{}),
+                                   [](const auto& a, const auto& b) { return a.first < b.first; });
+        if (it != tracked.begin()) near = std::prev(it)->second;
+        break;
+      }
+      case 3: near = foreign; break;                                     // another partition
+    }
+    Ticket slow = t.lookup(s, want);
+    Ticket fast = t.lookup(s, want, near);
+    CHECK(fast.valid() == slow.valid());
+    CHECK(fast.seq == slow.seq);
+    CHECK(fast.epoch == slow.epoch);
+  }
+  // After a revoke and a new assignment the old epoch's tickets are no hint.
+  Ticket old = tracked.back().second;
+  t.revoke(s);
+  auto again = t.assign("orders", 0);
+  Ticket fresh = t.track(again, tracked.back().first);
+  CHECK(t.lookup(again, tracked.back().first, old).seq == fresh.seq);
+  CHECK(t.lookup(again, tracked.back().first, old).epoch == fresh.epoch);
+}
