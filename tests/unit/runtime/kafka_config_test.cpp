@@ -59,7 +59,7 @@ TEST_CASE("kafka config: minimal options and defaults") {
   CHECK(p["statistics.interval.ms"] == "1000");
   CHECK(p["client.id"] == "pipec");
   CHECK(p["queued.min.messages"] == "1000000");
-  CHECK(p["fetch.min.bytes"] == "65536");
+  CHECK(p["fetch.min.bytes"] == "1048576");
   CHECK(p["fetch.wait.max.ms"] == "100");
 }
 
