@@ -190,8 +190,8 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
   for (size_t i = 0; i < result_.rows.size(); ++i) {
     uint32_t row = result_.rows[i];
     std::string_view raw = batch.raw[row].view();
-    tickets_.push_back(
-        take_slot(holds_[i], batch.positions[row], raw, raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint)));
+    const std::shared_ptr<const InputChunk>* chunk = raw.empty() ? nullptr : chunk_holding(batch, raw, &chunk_hint);
+    tickets_.push_back(take_slot(holds_[i], batch.positions[row], raw, chunk));
   }
   es::BulkRequest request = es::BulkRequest::from_encoded(buffer_.view(), result_.ends, tickets_);
   ctx.stats.documents_out.fetch_add(result_.rows.size(), std::memory_order_relaxed);
@@ -205,6 +205,7 @@ void EsSinkOperator::push(Batch& batch, ExecContext& ctx) {
     if (r == es::SubmitResult::Closed)
       throw RunError::io("sink '" + plan_.sink->name + "': the bulk client is closed");
     report_outage();
+    flush_releases();  // the wait may be long: the source's tracker (lag, a revocation's drain) sees the acks so far
     if (wait_hook_) wait_hook_();
     if (stop_requested()) {
       // Never sent: their source holds stay, so their offsets are not committed.

@@ -165,7 +165,8 @@ struct BulkClient::Impl {
   // with it ~0.4 s of system time per 1 M events in bench/kafka_es_bench.py.
   size_t hold_limit() const {
     size_t cap = config.retry_max_buffered_bytes;
-    size_t want = static_cast<size_t>(std::max(1, config.concurrency) + 2) * largest_request.load(std::memory_order_relaxed);
+    size_t requests = static_cast<size_t>(std::max(1, config.concurrency) + 2);
+    size_t want = requests * largest_request.load(std::memory_order_relaxed);
     return std::clamp(want, std::min(config.bulk_max_bytes, cap), cap);
   }
   // Under mu.

@@ -137,13 +137,30 @@ struct KafkaSource::Impl {
     return it == by_key.end() ? OffsetTracker::kNoSlot : it->second;
   }
 
+  // Lookups of consecutive rows (a batch): the partition's slot and the
+  // previous ticket found in it are reused.
+  struct TicketCursor {
+    uint64_t key = UINT64_MAX;
+    OffsetTracker::Slot slot = OffsetTracker::kNoSlot;
+    Ticket near;
+  };
+
   // The ticket of a record handed out from the current assignment, else an
   // invalid one; caller holds mu.
-  Ticket ticket_for(const SourcePosition& pos) const {
+  Ticket ticket_for(const SourcePosition& pos, TicketCursor& cursor) const {
     if (pos.source_file < config.source_file_base) return {};
-    OffsetTracker::Slot s = slot_of(pos.source_file - config.source_file_base, pos.partition);
-    if (s == OffsetTracker::kNoSlot) return {};
-    return tracker.lookup(s, static_cast<int64_t>(pos.line_or_offset));
+    uint64_t key = part_key(pos.source_file - config.source_file_base, pos.partition);
+    if (key != cursor.key) {
+      cursor = TicketCursor{key, slot_of(pos.source_file - config.source_file_base, pos.partition), {}};
+    }
+    if (cursor.slot == OffsetTracker::kNoSlot) return {};
+    Ticket t = tracker.lookup(cursor.slot, static_cast<int64_t>(pos.line_or_offset), cursor.near);
+    if (t.valid()) cursor.near = t;
+    return t;
+  }
+  Ticket ticket_for(const SourcePosition& pos) const {
+    TicketCursor cursor;
+    return ticket_for(pos, cursor);
   }
 
   OffsetTracker::Slot slot_of_message(const rd_kafka_message_t* m) {
@@ -799,34 +816,18 @@ Ticket KafkaSource::ticket_for(const SourcePosition& pos) const {
 }
 
 Ticket KafkaSource::acquire(const SourcePosition& pos) {
-  std::lock_guard lock(impl_->mu);
-  Ticket t = impl_->ticket_for(pos);
-  if (t.valid()) impl_->tracker.retain(t, 1);
+  Ticket t;
+  const uint32_t row = 0;
+  acquire({&pos, 1}, {&row, 1}, &t);
   return t;
 }
 
 void KafkaSource::acquire(std::span<const SourcePosition> positions, std::span<const uint32_t> rows, Ticket* out) {
   std::lock_guard lock(impl_->mu);
-  const uint32_t base = impl_->config.source_file_base;
-  uint64_t last_key = UINT64_MAX;
-  OffsetTracker::Slot slot = OffsetTracker::kNoSlot;
-  Ticket near;
+  Impl::TicketCursor cursor;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const SourcePosition& pos = positions[rows[i]];
-    Ticket t;
-    if (pos.source_file >= base) {
-      uint64_t key = part_key(pos.source_file - base, pos.partition);
-      if (key != last_key) {
-        last_key = key;
-        slot = impl_->slot_of(pos.source_file - base, pos.partition);
-      }
-      if (slot != OffsetTracker::kNoSlot) t = impl_->tracker.lookup(slot, static_cast<int64_t>(pos.line_or_offset), near);
-    }
-    if (t.valid()) {
-      impl_->tracker.retain(t, 1);
-      near = t;
-    }
-    out[i] = t;
+    out[i] = impl_->ticket_for(positions[rows[i]], cursor);
+    if (out[i].valid()) impl_->tracker.retain(out[i], 1);
   }
 }
 
