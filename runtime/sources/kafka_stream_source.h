@@ -7,9 +7,9 @@
 // Delivery protocol (driven by PipelineRunner):
 //   next(batch, errors)    at most one poll(); every record handed out holds
 //                          one pending completion ("the source reference")
-//   sink                   per document: acquire(pos) (retain +1; a batch's
-//                          documents under one lock) before
-//                          submitting, release(ticket) on ack / dead letter
+//   sink                   per document: acquire (retain +1; a batch's
+//                          documents under one lock) before submitting,
+//                          release(tickets) on ack / dead letter
 //   release_batch()        after the batch went through the chain and the
 //                          dead letters of its decode errors were written:
 //                          drops the source reference of every record of the

@@ -149,10 +149,9 @@ struct KafkaSource::Impl {
   // invalid one; caller holds mu.
   Ticket ticket_for(const SourcePosition& pos, TicketCursor& cursor) const {
     if (pos.source_file < config.source_file_base) return {};
-    uint64_t key = part_key(pos.source_file - config.source_file_base, pos.partition);
-    if (key != cursor.key) {
-      cursor = TicketCursor{key, slot_of(pos.source_file - config.source_file_base, pos.partition), {}};
-    }
+    uint32_t topic_index = pos.source_file - config.source_file_base;
+    uint64_t key = part_key(topic_index, pos.partition);
+    if (key != cursor.key) cursor = TicketCursor{key, slot_of(topic_index, pos.partition), {}};
     if (cursor.slot == OffsetTracker::kNoSlot) return {};
     Ticket t = tracker.lookup(cursor.slot, static_cast<int64_t>(pos.line_or_offset), cursor.near);
     if (t.valid()) cursor.near = t;
