@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -264,18 +265,27 @@ class FaultProxy:
     """tools/faultproxy/faultproxy.py on a free loopback port in front of the
     OpenSearch on `upstream_port`."""
 
-    def __init__(self, schedule, upstream_port=OS_PORT, max_seconds=600):
-        self.proc = subprocess.Popen(
-            [sys.executable, PROXY, "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{upstream_port}",
-             "--schedule", json.dumps(schedule), "--max-seconds", str(max_seconds)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, schedule, upstream_port=OS_PORT, max_seconds=600, tls=None, require_auth=()):
+        """`tls`: (cert, key, ca) PEM paths: listen with TLS, and read the
+        stats trusting `ca`; `require_auth`: the accepted Authorization header
+        values."""
+        args = [sys.executable, PROXY, "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{upstream_port}",
+                "--schedule", json.dumps(schedule), "--max-seconds", str(max_seconds)]
+        if tls:
+            args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+        for value in require_auth:
+            args += ["--require-auth", value]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if tls else subprocess.PIPE,
+                                     text=True)
         line = self.proc.stdout.readline()
-        assert line.startswith("faultproxy listening on "), line + self.proc.stderr.read()
+        assert line.startswith("faultproxy listening on "), line + (self.proc.stderr.read() if self.proc.stderr else "")
         self.port = int(line.rsplit(":", 1)[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.tls = tls
 
     def stats(self):
-        with urllib.request.urlopen(f"{self.url}/_faultproxy/stats", timeout=10) as r:
+        ctx = ssl.create_default_context(cafile=str(self.tls[2])) if self.tls else None
+        with urllib.request.urlopen(f"{self.url}/_faultproxy/stats", timeout=10, context=ctx) as r:
             return json.loads(r.read())
 
     def set_schedule(self, schedule):

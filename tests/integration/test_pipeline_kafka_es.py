@@ -13,13 +13,16 @@ Needs both services up (tools/services/up.sh); PIPEC_KAFKA_PORT and
 PIPEC_OPENSEARCH_PORT as for the scripts; PIPEC_BIN overrides the pipec binary.
 """
 
+import http.server
 import json
 import random
 import signal
+import subprocess
+import threading
 import time
 
-from pipeline_e2e import (all_ids, committed, count, end_offsets, produce, run_until_indexed, start, wait_committed,
-                          wait_count, write_pipe)
+from pipeline_e2e import (all_ids, committed, count, end_offsets, pipe_text, pipec_bin, produce, run_until_indexed,
+                          start, wait_committed, wait_count, write_pipe)
 
 N = 5000
 POISON = [b'{"id": 99999991, "user": "broken', b'{"id": "not-a-number", "user": "x", "amount": 1.0, "ts": 1}',
@@ -67,3 +70,49 @@ def test_kafka_to_opensearch_sigkill_restart(tmp_path, es, names):
           f"after the restart: {count(es, names['index'])}")
     assert count(es, names["index"]) == N
     assert all_ids(es, names["index"]) == set(range(N))
+
+
+class SlowRefusal(http.server.BaseHTTPRequestHandler):
+    """Answers every request 401 after 0-60 ms: a sink that fails to open
+    while the Kafka source is in the middle of its group's first rebalance."""
+
+    def refuse(self):
+        time.sleep(random.uniform(0, 0.06))
+        body = b'{"error":{"type":"security_exception","reason":"no credentials"},"status":401}'
+        self.send_response(401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_HEAD = do_POST = refuse
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_run_stopped_during_its_first_rebalance_exits_cleanly(tmp_path, names):
+    """librdkafka 2.0.2 aborts in rd_kafka_destroy() when the first JoinGroup
+    was answered and the SyncGroup not yet (confluentinc/librdkafka#4312);
+    the source lets that rebalance finish before it closes. The window is ~1
+    ms wide: before the fix, 4 of 275 such runs died of SIGABRT (exit 134;
+    librdkafka's cgrp log showed TERMINATE in join-state wait-metadata right
+    after the JoinGroup response), and this test failed 3 times in 3 then.
+    100 runs, each with a fresh group, must all exit 2 with the sink's error."""
+    produce(names["topic"], 10)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowRefusal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        codes = []
+        for i in range(100):
+            group = dict(names, group=f"{names['group']}-{i}")
+            pipe = tmp_path / f"r{i}.pipe"
+            pipe.write_text(pipe_text(group, tmp_path / "dlq.ndjson", hosts=f"http://127.0.0.1:{server.server_port}"))
+            p = subprocess.run([pipec_bin(), "run", "--no-progress", str(pipe)], capture_output=True, text=True,
+                               timeout=60)
+            codes.append(p.returncode)
+            assert p.returncode == 2, f"run {i}: exit {p.returncode}\n{p.stderr[-3000:]}"
+            assert "cannot prepare index" in p.stderr and "security_exception (HTTP 401)" in p.stderr, p.stderr
+    finally:
+        server.shutdown()
+    print(f"\n100 runs stopped during the first rebalance: exit codes {sorted(set(codes))}")

@@ -31,6 +31,14 @@ rule counts the requests it matches (1-based n); it fires when n is in "nth",
 or n % every == offset % every, or with "probability"; at most "limit" times.
 The first rule that fires decides; otherwise the request is forwarded as is.
 
+Security, as a secured cluster has it (OpenSearch's security plugin):
+  --tls-cert/--tls-key   listen with TLS (a client verifies the certificate
+                         with its CA file)
+  --require-auth VALUE   every proxied request must carry "Authorization:
+                         VALUE" (repeat for several accepted values, e.g.
+                         "Basic dXNlcjpwdw==" and "ApiKey aWQ6a2V5"); any other
+                         is answered 401 security_exception and not forwarded
+
 Control endpoints (answered by the proxy itself):
   GET  /_faultproxy/stats      counters as JSON
   POST /_faultproxy/schedule   replace the schedule (body: schedule JSON)
@@ -48,6 +56,7 @@ import ipaddress
 import json
 import random
 import signal
+import ssl
 import sys
 import time
 
@@ -240,7 +249,8 @@ class Proxy:
         self.requests = 0
         self.stats = {"requests": 0, "bulk_requests": 0, "forwarded": 0, "status": {}, "partial_requests": 0,
                       "partial_items_failed": 0, "bulk_items_forwarded": 0, "bulk_items_received": 0, "delays": 0, "drop_before": 0,
-                      "drop_after": 0, "upstream_errors": 0, "client_errors": 0}
+                      "drop_after": 0, "upstream_errors": 0, "client_errors": 0, "auth_accepted": 0,
+                      "auth_refused": 0}
         self.done = asyncio.Event()
         self.server = None
 
@@ -365,6 +375,19 @@ class Proxy:
                 self.stats["requests"] += 1
                 if "/_bulk" in path:
                     self.stats["bulk_requests"] += 1
+                if self.args.require_auth:
+                    if header(headers, "authorization") not in self.args.require_auth:
+                        await read_body(reader, headers)
+                        self.stats["auth_refused"] += 1
+                        self.count_status(401)
+                        body = es_error(401, "security_exception",
+                                        "missing or wrong authentication credentials for REST request [" + path + "]")
+                        writer.write(response_bytes(401, "Unauthorized", [
+                            ("content-type", "application/json"),
+                            ("www-authenticate", 'Basic realm="OpenSearch Security"')], body))
+                        await writer.drain()
+                        continue
+                    self.stats["auth_accepted"] += 1
                 rule = self.schedule.decide(path)
                 fault = rule.fault if rule else None
                 if fault == "drop_before":
@@ -423,7 +446,11 @@ class Proxy:
 
     async def run(self):
         host, port = split_hostport(self.args.listen)
-        self.server = await asyncio.start_server(self.handle, host, port, reuse_address=True, limit=1 << 20)
+        tls = None
+        if self.args.tls_cert:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(self.args.tls_cert, self.args.tls_key)
+        self.server = await asyncio.start_server(self.handle, host, port, reuse_address=True, limit=1 << 20, ssl=tls)
         sock = self.server.sockets[0].getsockname()
         print(f"faultproxy listening on {sock[0]}:{sock[1]}", flush=True)
         if self.args.port_file:
@@ -454,8 +481,14 @@ def main(argv=None):
     ap.add_argument("--max-seconds", type=float, default=600, help="stop after this long")
     ap.add_argument("--stats-file", help="write the final counters here")
     ap.add_argument("--port-file", help="write the listening port here")
+    ap.add_argument("--tls-cert", help="PEM certificate (chain) to listen with TLS")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    ap.add_argument("--require-auth", action="append", default=[], metavar="VALUE",
+                    help="accepted Authorization header value (repeatable); others get 401")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     for name in ("listen", "upstream"):
         host, _ = split_hostport(getattr(args, name))
         if not loopback(host):

@@ -389,7 +389,7 @@ struct BulkClient::Impl {
   }
 
   std::string transport_error(const Transfer& t, CURLcode rc) const {
-    return fmt::format("transport error: {} ({})", t.error[0] ? t.error : curl_easy_strerror(rc), hosts.host(t.host));
+    return fmt::format("transport error: {} ({})", transport_error_text(rc, t.error, config), hosts.host(t.host));
   }
 
   void finish(Transfer& t, CURLcode rc) {

@@ -67,6 +67,23 @@ bool is_connect_failure(CURLcode code) {
   return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY;
 }
 
+std::string transport_error_text(CURLcode code, const char* error_buffer, const EsConfig& config) {
+  std::string text = error_buffer && error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      if (config.ca_file.empty())
+        text += "; set 'ca-file' to the CA certificate (PEM) that signed the cluster's certificate";
+      else
+        text += fmt::format("; check 'ca-file' ({}): it must hold the CA certificate (PEM) that signed the "
+                            "cluster's certificate", config.ca_file);
+      break;
+    default: break;
+  }
+  return text;
+}
+
 namespace {
 size_t append_body(char* data, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
@@ -107,13 +124,15 @@ HttpResponse HttpSession::request(std::string_view method, std::string_view path
     }
     curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, append_body);
     curl_easy_setopt(easy_, CURLOPT_WRITEDATA, &r.body);
+    char error[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error);
     CURLcode rc = curl_easy_perform(easy_);
     if (rc == CURLE_OK) {
       curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &r.status);
       hosts_.mark_up(h);
       return r;
     }
-    r.transport_error = fmt::format("{} ({})", curl_easy_strerror(rc), r.host);
+    r.transport_error = fmt::format("{} ({})", transport_error_text(rc, error, config_), r.host);
     if (!is_connect_failure(rc)) return r;  // the server may have acted on it: do not repeat elsewhere
     hosts_.mark_down(h, HostRotation::clock::now());
   }

@@ -65,6 +65,12 @@ class HostRotation {
 
 // A curl error that means nothing reached the server (so no attempt of any
 // document was used up): refused, unresolvable, unreachable.
+// curl's detailed message (its error buffer, else the code's text), with a
+// hint for certificate problems, which almost always mean a missing or wrong
+// 'ca-file': "SSL certificate problem: unable to get local issuer
+// certificate; check 'ca-file' (/etc/ca.pem): it must hold the CA that
+// signed the cluster's certificate".
+std::string transport_error_text(CURLcode code, const char* error_buffer, const EsConfig& config);
 bool is_connect_failure(CURLcode code);
 
 struct HttpResponse {

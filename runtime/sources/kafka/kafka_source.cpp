@@ -78,6 +78,25 @@ struct KafkaSource::Impl {
   std::atomic<int64_t> rejoin_deadline_ms{0};
   std::atomic<bool> join_steady{true};
   bool closing = false;
+  bool ever_assigned = false;  // the group's first rebalance completed (pipeline thread)
+
+  // librdkafka 2.0.2 aborts in rd_kafka_destroy() (an assertion in the
+  // cooperative-sticky assignor) when the group's first JoinGroup was
+  // answered and its SyncGroup not yet: the assignor has no state then
+  // (confluentinc/librdkafka#4312, fixed in 2.3.0). A run that stops during
+  // its first rebalance (a sink that cannot open, an early SIGTERM) lets
+  // that rebalance finish first: milliseconds, or the broker's
+  // group.initial.rebalance.delay.ms (3 s by default); never longer than
+  // `limit`, and not at all once the brokers are known to be down.
+  void await_first_assignment(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!ever_assigned && std::chrono::steady_clock::now() < deadline) {
+      KafkaConnectionState st = self->state_.load();
+      if (st == KafkaConnectionState::Failed || st == KafkaConnectionState::Disconnected) return;
+      // Serves the rebalance; nothing can be fetched before the assignment.
+      if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 50)) rd_kafka_message_destroy(m);
+    }
+  }
 
   static int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -323,6 +342,7 @@ struct KafkaSource::Impl {
       ++impl->counters.rebalances;
     }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      impl->ever_assigned = true;
       impl->on_assign(partitions, cooperative);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
       impl->on_revoke(partitions, cooperative, rd_kafka_assignment_lost(rk) != 0);
@@ -923,6 +943,7 @@ void KafkaSource::resume_all() {
 
 void KafkaSource::close() {
   if (!impl_ || impl_->closed) return;
+  if (impl_->rk) impl_->await_first_assignment(std::chrono::seconds(10));
   impl_->closed = true;
   impl_->closing = true;
   if (impl_->rk) {

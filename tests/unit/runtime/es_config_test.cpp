@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "runtime/sinks/elasticsearch/es_config.h"
+#include "runtime/sinks/elasticsearch/es_http.h"
 
 using namespace pipec::es;
 
@@ -89,4 +90,20 @@ TEST_CASE("es config: errors name the option") {
   CHECK(message({{"hosts", "h"}, {"retry.max-buffered-bytes", "1mb"}}).find("at least 'bulk.max-bytes'") != std::string::npos);
   CHECK(message({{"hosts", "h"}, {"index.create", "maybe"}}).find("none, index or template") != std::string::npos);
   CHECK(message({{"hosts", "h"}, {"bulk.flush-interval", "0ms"}}).find("'bulk.flush-interval'") != std::string::npos);
+}
+
+TEST_CASE("es transport errors: curl's detail, and a 'ca-file' hint for certificate problems") {
+  EsConfig c = parse_es_config({{"hosts", "https://localhost:9200"}});
+  const char* detail = "SSL certificate problem: unable to get local issuer certificate";
+  std::string no_ca = transport_error_text(CURLE_PEER_FAILED_VERIFICATION, detail, c);
+  CHECK(no_ca.starts_with(detail));
+  CHECK(no_ca.find("set 'ca-file'") != std::string::npos);
+  c.ca_file = "/etc/pipec/ca.pem";
+  std::string with_ca = transport_error_text(CURLE_PEER_FAILED_VERIFICATION, detail, c);
+  CHECK(with_ca.find("check 'ca-file' (/etc/pipec/ca.pem)") != std::string::npos);
+  CHECK(transport_error_text(CURLE_SSL_CACERT_BADFILE, "", c).find("check 'ca-file'") != std::string::npos);
+  // Without a detail, curl's text for the code; no hint for other failures.
+  CHECK(transport_error_text(CURLE_COULDNT_CONNECT, "", c) == curl_easy_strerror(CURLE_COULDNT_CONNECT));
+  CHECK(transport_error_text(CURLE_OPERATION_TIMEDOUT, "Operation timed out after 5000 ms", c) ==
+        "Operation timed out after 5000 ms");
 }
