@@ -116,3 +116,33 @@ def test_a_run_stopped_during_its_first_rebalance_exits_cleanly(tmp_path, names)
     finally:
         server.shutdown()
     print(f"\n100 runs stopped during the first rebalance: exit codes {sorted(set(codes))}")
+
+
+def test_an_unknown_topic_is_reported_and_a_stop_is_prompt(tmp_path, names):
+    """A mistyped topic: pipec says so on stderr (and keeps waiting for it, as
+    librdkafka does), and SIGTERM ends the run at once: there is no group
+    rebalance to wait for."""
+    missing = dict(names, topic=names["topic"] + "-missing")
+    pipe = tmp_path / "missing.pipe"
+    pipe.write_text(pipe_text(missing, tmp_path / "dlq.ndjson"))
+    log_path = tmp_path / "run.log"
+    proc = start(pipe, open(log_path, "w"))
+    try:
+        deadline = time.time() + 30
+        while "UNKNOWN_TOPIC_OR_PART" not in log_path.read_text() and time.time() < deadline:
+            assert proc.poll() is None, "pipec exited:\n" + log_path.read_text()
+            time.sleep(0.1)
+        t0 = time.time()
+        proc.terminate()
+        rc = proc.wait(timeout=30)
+        took = time.time() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = log_path.read_text()
+    warnings = [l for l in log.splitlines() if "UNKNOWN_TOPIC_OR_PART" in l]
+    assert len(warnings) == 1 and missing["topic"] in warnings[0] and "check the topic name" in warnings[0], log
+    assert rc == 143, f"exit {rc}:\n{log}"
+    assert took < 5, f"SIGTERM took {took:.1f} s:\n{log}"
+    print(f"\nunknown topic: {warnings[0].strip()}; stopped {took:.2f} s after SIGTERM")

@@ -79,16 +79,18 @@ struct KafkaSource::Impl {
   std::atomic<bool> join_steady{true};
   bool closing = false;
   bool ever_assigned = false;  // the group's first rebalance completed (pipeline thread)
+  std::string last_logged_error;  // consumer errors are logged when they change
 
   // librdkafka 2.0.2 aborts in rd_kafka_destroy() (an assertion in the
   // cooperative-sticky assignor) when the group's first JoinGroup was
-  // answered and its SyncGroup not yet: the assignor has no state then
-  // (confluentinc/librdkafka#4312, fixed in 2.3.0). A run that stops during
-  // its first rebalance (a sink that cannot open, an early SIGTERM) lets
-  // that rebalance finish first: milliseconds, or the broker's
-  // group.initial.rebalance.delay.ms (3 s by default); never longer than
-  // `limit`, and not at all once the brokers are known to be down.
+  // answered and its SyncGroup not yet: the assignor is chosen but has no
+  // state (confluentinc/librdkafka#4312, fixed in 2.3.0). A run that stops
+  // in that window (a sink that cannot open, an early SIGTERM) lets the
+  // rebalance finish first: milliseconds; never longer than `limit`, and not
+  // at all when no JoinGroup was answered (the rebalance protocol is still
+  // NONE: e.g. the topic does not exist) or the brokers are known to be down.
   void await_first_assignment(std::chrono::milliseconds limit) {
+    if (ever_assigned || std::strcmp(rd_kafka_rebalance_protocol(rk), "NONE") == 0) return;
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (!ever_assigned && std::chrono::steady_clock::now() < deadline) {
       KafkaConnectionState st = self->state_.load();
@@ -621,7 +623,13 @@ struct KafkaSource::Impl {
         fail(msg);
         break;
       default:
-        set_error(msg);  // e.g. an unknown topic: librdkafka keeps trying
+        // e.g. an unknown topic: librdkafka keeps trying, and says so again
+        // at every metadata refresh; the log says it once.
+        if (msg != last_logged_error) log(msg + (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                                                    ? " (waiting for it; check the topic name)"
+                                                    : ""));
+        last_logged_error = msg;
+        set_error(msg);
     }
   }
 
