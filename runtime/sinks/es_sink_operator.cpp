@@ -53,14 +53,24 @@ void EsSinkOperator::open(ExecContext& ctx) {
   index_ = config.index;
   hosts_ = config.hosts;
   encoder_.emplace(bulk_config(plan_, ctx.sources));
+  std::vector<std::string> drift;
   try {
     es::IndexAdmin admin(config);
-    es::prepare_index(admin, config, mappings_json_);
+    es::prepare_index(admin, config, mappings_json_, &drift);
   } catch (const es::EsAdminError& e) {
     throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "' on " + describe() +
                        ": " + e.what());
   } catch (const std::exception& e) {
     throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "': " + e.what());
+  }
+  if (!drift.empty()) {
+    // Written as they are: the index may coerce them (a decimal into a long
+    // field loses its fraction) or reject them (dead letters).
+    std::string w = fmt::format("sink '{}': index '{}' already exists with a mapping that differs from the pipeline's: ",
+                                sink.name, config.index);
+    for (size_t i = 0; i < drift.size(); ++i) w += (i ? "; " : "") + drift[i];
+    fmt::print(stderr, "{}\n", w);
+    ctx.stats.warnings.push_back(std::move(w));
   }
   try {
     client_ = std::make_unique<es::BulkClient>(

@@ -146,3 +146,25 @@ def test_an_unknown_topic_is_reported_and_a_stop_is_prompt(tmp_path, names):
     assert rc == 143, f"exit {rc}:\n{log}"
     assert took < 5, f"SIGTERM took {took:.1f} s:\n{log}"
     print(f"\nunknown topic: {warnings[0].strip()}; stopped {took:.2f} s after SIGTERM")
+
+
+def test_an_existing_index_with_another_mapping_is_reported(tmp_path, es, names):
+    """The index was made earlier by dynamic mapping: 'amount' became a long
+    (OpenSearch truncates 12.5 to 12 in it) and the other fields are not
+    mapped. pipec writes into it as it is, and says how the mappings differ,
+    on stderr and in the summary's warnings."""
+    es.indices.create(index=names["index"], body={"mappings": {"properties": {
+        "id": {"type": "long"}, "amount": {"type": "long"}, "ts": {"type": "date"}}}})
+    produce(names["topic"], 200)
+    pipe, _ = write_pipe(tmp_path, names)
+    log_path, summary = run_until_indexed(es, names, pipe, tmp_path, 200)
+    log = log_path.read_text()
+    # Once when the sink opens, once more among the summary's warnings.
+    lines = [l for l in log.splitlines() if "already exists with a mapping that differs" in l]
+    assert len(lines) == 2 and lines[0].startswith("sink 'out': index") and "warning:" in lines[1], log
+    assert "'amount' is long in the index, double in the pipeline" in lines[0]
+    for field in ("user", "kpart", "koff"):
+        assert f"'{field}' is not in the index's mapping" in lines[0], lines[0]
+    assert "'id'" not in lines[0] and "'ts'" not in lines[0]
+    assert any("'amount' is long in the index" in w for w in json.loads(summary.read_text())["pipelines"][0]["warnings"])
+    print(f"\n{lines[0].strip()}")

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -71,15 +72,84 @@ bool IndexAdmin::index_exists(std::string_view index) {
   return call("HEAD", "/" + url_encode(index), {}, {404}).status != 404;
 }
 
-void IndexAdmin::create_index(std::string_view index, const IndexSettings& settings, std::string_view mappings_json,
+bool IndexAdmin::create_index(std::string_view index, const IndexSettings& settings, std::string_view mappings_json,
                               bool ignore_existing) {
   std::string body = fmt::format(R"({{"settings":{},"mappings":{}}})", settings_json(settings), strict_mappings(mappings_json));
   try {
     call("PUT", "/" + url_encode(index), body);
   } catch (const EsAdminError& e) {
-    if (ignore_existing && e.type == "resource_already_exists_exception") return;
+    if (ignore_existing && e.type == "resource_already_exists_exception") return false;
     throw;
   }
+  return true;
+}
+
+namespace {
+std::string_view type_of(simdjson::dom::object field) {
+  std::string_view t;
+  if (!field["type"].get(t)) return t;
+  simdjson::dom::object props;
+  return field["properties"].get(props) ? "unknown" : "object";
+}
+
+// `existing`: the index's properties at this level (none when it has none).
+void compare_properties(simdjson::dom::object wanted, std::optional<simdjson::dom::object> existing, bool strict,
+                        const std::string& prefix, std::vector<std::string>& out) {
+  for (auto [name, w] : wanted) {
+    simdjson::dom::object wf;
+    if (w.get(wf)) continue;
+    std::string path = prefix + std::string(name);
+    simdjson::dom::object ef;
+    if (!existing || (*existing)[name].get(ef)) {
+      out.push_back(fmt::format("'{}' is not in the index's mapping{}", path,
+                                strict ? " (dynamic: strict: documents with it are rejected)"
+                                       : " (dynamic mapping picks its type from the first document)"));
+      continue;
+    }
+    std::string_view wt = type_of(wf), et = type_of(ef);
+    if (wt != et) {
+      out.push_back(fmt::format("'{}' is {} in the index, {} in the pipeline", path, et, wt));
+      continue;
+    }
+    simdjson::dom::object wp, ep;
+    if (!wf["properties"].get(wp) && !ef["properties"].get(ep)) {
+      std::string_view dyn;
+      bool inner_strict = ef["dynamic"].get(dyn) ? strict : dyn == "strict";
+      compare_properties(wp, ep, inner_strict, path + ".", out);
+    }
+  }
+}
+}  // namespace
+
+std::vector<std::string> mapping_differences(std::string_view wanted, std::string_view existing) {
+  simdjson::dom::parser wp, ep;
+  simdjson::dom::object w, e;
+  if (wp.parse(wanted.data(), wanted.size()).get(w) || ep.parse(existing.data(), existing.size()).get(e))
+    throw std::invalid_argument("index mapping: not a JSON object");
+  simdjson::dom::object wprops, eprops;
+  std::vector<std::string> out;
+  if (w["properties"].get(wprops)) return out;
+  std::string_view dyn;
+  bool strict = !e["dynamic"].get(dyn) && dyn == "strict";
+  std::optional<simdjson::dom::object> existing_props;  // none: the index maps nothing yet
+  if (!e["properties"].get(eprops)) existing_props = eprops;
+  compare_properties(wprops, existing_props, strict, "", out);
+  return out;
+}
+
+std::vector<std::string> IndexAdmin::mapping_drift(std::string_view index, std::string_view mappings_json) {
+  HttpResponse r = call("GET", "/" + url_encode(index) + "/_mapping");
+  simdjson::dom::parser parser;
+  simdjson::dom::object indices;
+  if (parse_json(parser, r.body, "GET _mapping").get(indices)) return {};
+  std::vector<std::string> out;
+  for (auto [name, entry] : indices) {
+    simdjson::dom::object mappings;
+    if (entry["mappings"].get(mappings)) continue;
+    for (std::string& d : mapping_differences(mappings_json, simdjson::minify(mappings)))
+      out.push_back(indices.size() > 1 ? fmt::format("{}: {}", name, d) : std::move(d));
+  }
+  return out;
 }
 
 void IndexAdmin::delete_index(std::string_view index, bool ignore_missing) {
@@ -231,7 +301,8 @@ std::string template_pattern(std::string_view index) {
   return out;
 }
 
-std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json) {
+std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json,
+                          std::vector<std::string>* drift) {
   if (config.index_create == "none" || config.index.empty()) return "none";
   IndexSettings settings;
   settings.shards = config.index_shards;
@@ -239,7 +310,8 @@ std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string
   settings.refresh_interval = config.index_refresh_interval;
   std::string pattern = template_pattern(config.index);
   if (config.index_create == "index" && pattern == config.index) {
-    admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true);
+    if (!admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true) && drift)
+      *drift = admin.mapping_drift(config.index, mappings_json);
     return "index";
   }
   // The template's name: the pattern without wildcards and other characters names may not hold.

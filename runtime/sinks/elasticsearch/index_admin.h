@@ -59,9 +59,12 @@ class IndexAdmin {
   // not an object.
   bool index_exists(std::string_view index);
   // ignore_existing: an index that already exists is not an error (its
-  // mapping is left as it is).
-  void create_index(std::string_view index, const IndexSettings& settings, std::string_view mappings_json,
+  // mapping is left as it is). Returns false when it existed.
+  bool create_index(std::string_view index, const IndexSettings& settings, std::string_view mappings_json,
                     bool ignore_existing = false);
+  // How the mapping of `index` (or of every index behind an alias) differs
+  // from `mappings_json` (mapping_differences); empty when it does not.
+  std::vector<std::string> mapping_drift(std::string_view index, std::string_view mappings_json);
   void delete_index(std::string_view index, bool ignore_missing = true);
   // A composable index template (_index_template) for `patterns`.
   void put_index_template(std::string_view name, const std::vector<std::string>& patterns,
@@ -105,6 +108,13 @@ class IndexAdmin {
   HttpSession http_;
 };
 
+// Where an existing index's mapping (`existing`: a "mappings" object) does
+// not hold the documents of `wanted` as the pipeline means them, one line
+// per field, e.g. "'ts' is keyword in the index, date in the pipeline";
+// "'note' is not in the index's mapping (dynamic: strict: documents with it
+// are rejected)". Fields the index has and the pipeline does not are fine.
+std::vector<std::string> mapping_differences(std::string_view wanted, std::string_view existing);
+
 // What the sink's index.create option asks for at start-up, from its config:
 //   "none"      nothing
 //   "index"     create config.index (an existing one is left as it is); an
@@ -113,8 +123,10 @@ class IndexAdmin {
 //   "template"  an index template named after the pattern, for
 //               template_pattern(config.index)
 // with index.shards / index.replicas and the given mapping. Returns what it
-// did: "none", "index" or "template".
-std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json);
+// did: "none", "index" or "template". An index that already existed keeps
+// its mapping: how it differs from the given one goes to *drift.
+std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json,
+                          std::vector<std::string>* drift = nullptr);
 
 // "orders-{ts|yyyy.MM.dd}" -> "orders-*"; a name without placeholders is kept.
 std::string template_pattern(std::string_view index);
