@@ -216,6 +216,54 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
           f"sink {s['sink']}")
 
 
+def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_everything(tmp_path, es, names):
+    """The index refuses writes for a while (index.blocks.write, as the disk
+    flood stage sets read_only_allow_delete): every document is answered 403
+    cluster_block_exception while the cluster stays healthy. That is not the
+    documents' fault: they wait (breaker open, sources paused, probes ever
+    less often) instead of using up their 2 attempts and becoming dead
+    letters (what happened before: 1,000 of 1,000 dead-lettered within 12 s);
+    once the block is lifted, everything is indexed, once."""
+    n = 3000
+    es.indices.create(index=names["index"], body={"settings": {"index.blocks.write": True, "number_of_replicas": 0}})
+    produce(names["topic"], n)
+    pipe, dlq = write_pipe(tmp_path, names, sink_options=FAST_RETRY + [("retry.max-attempts", "2")])
+    log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
+    proc = start(pipe, open(log_path, "w"), summary)
+    try:
+        deadline = time.monotonic() + 30
+        while "does not accept writes" not in tail(log_path) and time.monotonic() < deadline:
+            assert proc.poll() is None, tail(log_path)
+            time.sleep(0.2)
+        time.sleep(8)  # blocked for ~8 s more: several probes, each followed by a refused request
+        blocked_log = tail(log_path, 100000)
+        assert count(es, names["index"]) == 0
+        assert letters(dlq) == [], letters(dlq)[:2]
+        commits_blocked = committed(names["topic"], names["group"], names["partitions"])
+        es.indices.put_settings(index=names["index"], body={"index.blocks.write": False})
+        got = wait_count(es, names["index"], n, proc, timeout=90)
+        assert got == n, f"index holds {got} of {n}; log:\n" + tail(log_path)
+        ends = end_offsets(names["topic"], names["partitions"])
+        assert wait_committed(names["topic"], names["group"], ends) == ends
+        stop(proc, log_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = tail(log_path, 100000)
+    s = summary_of(summary)
+    assert "cluster_block_exception" in blocked_log and "does not accept writes" in blocked_log, blocked_log
+    # While blocked nothing was acknowledged, so nothing was committed.
+    assert all(v <= 0 for v in commits_blocked.values()), commits_blocked
+    assert all_ids(es, names["index"]) == set(range(n)) and count(es, names["index"]) == n
+    assert letters(dlq) == [] and s["dead_letters"]["total"] == 0 and s["sink"]["documents_dead_lettered"] == 0
+    # One outage in the log, though the breaker re-opened after each healthy probe.
+    assert blocked_log.count("does not accept writes") == 1
+    assert log.count("circuit breaker closed, sources resumed") == 1, log
+    assert s["sink"]["breaker_opened"] >= 2 and s["sink"]["health_probes"] >= 2, s["sink"]
+    print(f"\nwrite block: sink {s['sink']}")
+
+
 def test_sigterm_during_an_outage_exits_and_a_restart_loses_nothing(tmp_path, es, names):
     """A backlog keeps the client's buffer full when OpenSearch goes away, so
     the driver is waiting for room inside the sink: SIGTERM must still end the

@@ -424,7 +424,7 @@ struct BulkClient::Impl {
       case RequestOutcome::Retryable:
         if (status == 429) counters.responses_429++;
         breaker.on_failure(now);
-        return retry_all(std::move(r), true, err, t.retry_after_ms, now);
+        return retry_all(std::move(r), !refuses_writes(e.type), err, t.retry_after_ms, now);
       case RequestOutcome::Split:
         breaker.on_success();
         if (r.size() > 1) {
@@ -451,7 +451,7 @@ struct BulkClient::Impl {
       return retry_all(std::move(r), true, perr, 0, now);
     }
     counters.requests_answered++;
-    BulkRequest again;
+    BulkRequest again, held;
     size_t retryable = 0;
     for (size_t i = 0; i < r.size(); ++i) {
       BulkItem& it = r.items()[i];
@@ -478,17 +478,25 @@ struct BulkClient::Impl {
             again.append_item(r, i);
           }
           break;
+        case ItemOutcome::Blocked:
+          ++retryable;
+          last_error = res.error;
+          held.append_item(r, i);
+          break;
       }
     }
-    // Every document rejected for now: the cluster is saturated, as bad as unreachable.
+    // Every document rejected for now: the cluster is saturated or refuses
+    // writes, as bad as unreachable.
     if (retryable > 0 && retryable == r.size()) breaker.on_failure(now);
     else breaker.on_success();
     if (!again.empty()) schedule(std::move(again), 0, now);
+    if (!held.empty()) retry_all(std::move(held), false, last_error, 0, now);
     recycle(std::move(r));
   }
 
   // The whole request failed. `reached`: the server may have seen it, which
-  // uses up an attempt of every document.
+  // uses up an attempt of every document; not when nothing reached a server
+  // or the cluster refused writes whatever the document (blocked).
   void retry_all(BulkRequest r, bool reached, const std::string& err, int64_t retry_after_ms, clock::time_point now) {
     if (reached) {
       bool exhausted = false;
@@ -505,8 +513,8 @@ struct BulkClient::Impl {
       if (r.empty()) return;
       schedule(std::move(r), retry_after_ms, now);
     } else {
-      // Nothing reached a server: wait as after N failures, N = the breaker's
-      // count, without using up attempts (the breaker bounds this).
+      // Not the documents' fault: wait as after N failures, N = the
+      // breaker's count, without using up attempts (the breaker bounds this).
       auto delay = retry.backoff(std::max(1, breaker.consecutive_failures()));
       counters.items_retried += r.size();
       waiting.emplace(now + delay, std::move(r));
@@ -596,6 +604,7 @@ struct BulkClient::Impl {
     counters = BulkClientStats();
     s.breaker_opened = breaker.times_opened();
     s.breaker = breaker.state();
+    s.breaker_probation = breaker.on_probation();
     breaker_paused = breaker.paused();
     size_t in_flight = 0;
     for (size_t i = 0; i + 1 < slots.size(); ++i) in_flight += slots[i]->busy;

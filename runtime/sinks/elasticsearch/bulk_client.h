@@ -88,6 +88,7 @@ struct BulkClientStats {
   uint64_t breaker_opened = 0;
   uint64_t health_probes = 0;
   BreakerState breaker = BreakerState::Closed;
+  bool breaker_probation = false;         // closed after a healthy probe; no write accepted since
   // gauges
   uint64_t buffered_bytes = 0;            // documents held, bytes
   uint64_t buffered_items = 0;

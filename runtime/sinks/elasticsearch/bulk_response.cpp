@@ -15,6 +15,7 @@ const char* item_outcome_name(ItemOutcome o) {
     case ItemOutcome::Success: return "success";
     case ItemOutcome::Conflict: return "conflict";
     case ItemOutcome::Retryable: return "retryable";
+    case ItemOutcome::Blocked: return "blocked";
     case ItemOutcome::Permanent: return "permanent";
   }
   return "?";
@@ -35,6 +36,11 @@ std::string EsError::describe() const {
   return out;
 }
 
+bool refuses_writes(std::string_view type) {
+  return type == "cluster_block_exception" || type == "unavailable_shards_exception" ||
+         type == "no_shard_available_action_exception";
+}
+
 namespace {
 bool is_retryable_type(std::string_view type) {
   return type == "es_rejected_execution_exception" || type == "rejected_execution_exception" ||
@@ -52,6 +58,7 @@ ItemOutcome classify_item(int status, std::string_view error_type, BulkOp op) {
     if (op == BulkOp::Index || op == BulkOp::Create || op == BulkOp::Delete) return ItemOutcome::Conflict;
     return ItemOutcome::Retryable;  // update: a concurrent change; try again
   }
+  if (refuses_writes(error_type)) return ItemOutcome::Blocked;
   if (is_retryable_type(error_type)) return ItemOutcome::Retryable;
   if (status == 429 || status == 408 || status >= 500 || status == 0) return ItemOutcome::Retryable;
   return ItemOutcome::Permanent;

@@ -4,8 +4,13 @@
 //   success     2xx; also 409 (version conflict / document exists) on an index
 //               or create action: with deterministic ids (and external
 //               versions) the document, or a newer version of it, is there.
-//   retryable   429, 5xx, es_rejected_execution_exception, cluster blocks;
-//               for the whole request also 401 (credentials may be
+//   blocked     the cluster refuses writes for now, whatever the document:
+//               cluster_block_exception (a read-only index, the disk flood
+//               stage, no elected master), shards not available. Retried
+//               under the circuit breaker without using up an attempt: the
+//               document is not at fault, so it never becomes a dead letter.
+//   retryable   429, 5xx, es_rejected_execution_exception; for the whole
+//               request also 401 (credentials may be
 //               rotated; the breaker pauses meanwhile), 408, 429, 5xx but
 //               501/505, transport errors and timeouts, and a 2xx answer
 //               that cannot be read.
@@ -32,8 +37,10 @@
 
 namespace pipec::es {
 
-enum class ItemOutcome : uint8_t { Success, Conflict, Retryable, Permanent };
+enum class ItemOutcome : uint8_t { Success, Conflict, Retryable, Blocked, Permanent };
 const char* item_outcome_name(ItemOutcome o);
+// cluster_block_exception and the shard-availability errors (see "blocked").
+bool refuses_writes(std::string_view error_type);
 
 // An error object {"type":..., "reason":..., "caused_by":{...}} with its HTTP status.
 struct EsError {

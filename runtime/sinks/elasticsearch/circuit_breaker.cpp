@@ -21,23 +21,24 @@ CircuitBreaker::CircuitBreaker(int failure_threshold, ms probe_interval, ms max_
 
 void CircuitBreaker::on_success() {
   failures_ = 0;
+  probation_ = false;
+  interval_ = base_interval_;
   // A request answered while HalfOpen (one sent before the breaker opened)
   // proves the cluster is reachable as well as a probe does.
-  if (state_ != BreakerState::Closed) {
-    state_ = BreakerState::Closed;
-    interval_ = base_interval_;
-  }
+  state_ = BreakerState::Closed;
 }
 
 void CircuitBreaker::on_failure(clock::time_point now) {
   ++failures_;
-  if (state_ == BreakerState::Closed && failures_ >= threshold_) open(now);
+  if (state_ == BreakerState::Closed && (failures_ >= threshold_ || probation_)) open(now);
 }
 
+// The probe interval starts at its base after a success and doubles with
+// every failed probe or probation.
 void CircuitBreaker::open(clock::time_point now) {
   state_ = BreakerState::Open;
   ++opened_;
-  interval_ = base_interval_;
+  probation_ = false;
   next_probe_ = now + interval_;
 }
 
@@ -49,14 +50,14 @@ bool CircuitBreaker::should_probe(clock::time_point now) {
 
 void CircuitBreaker::on_probe_result(bool healthy, clock::time_point now) {
   if (state_ != BreakerState::HalfOpen) return;
+  interval_ = std::min(max_interval_, interval_ * 2);
   if (healthy) {
     state_ = BreakerState::Closed;
     failures_ = 0;
-    interval_ = base_interval_;
+    probation_ = true;
     return;
   }
   state_ = BreakerState::Open;
-  interval_ = std::min(max_interval_, interval_ * 2);
   next_probe_ = now + interval_;
 }
 

@@ -3,12 +3,18 @@
 //
 //   Closed   --N consecutive failed requests-->  Open
 //   Open     --probe interval elapsed-->          HalfOpen (one health probe in flight)
-//   HalfOpen --probe succeeded-->                 Closed
+//   HalfOpen --probe succeeded-->                 Closed, on probation
 //   HalfOpen --probe failed-->                    Open (next probe interval doubled, capped)
+//   on probation --a failed request-->            Open (next probe interval doubled, capped)
+//
+// Probation: a healthy cluster may still refuse writes (an index write
+// block, the disk flood stage): until a request succeeds, one failure opens
+// the breaker again, and probes come ever less often.
 //
 // A "failed request" is one that never got an answer (connection refused,
 // reset, timeout), a whole-request 429/5xx, or an answer in which every item
-// was rejected as retryable (the cluster is saturated). Any success resets
+// was rejected as retryable or blocked (the cluster is saturated or refuses
+// writes). Any success resets
 // the count. While not Closed no bulk request is sent and paused() is true:
 // the executor pauses its sources, so memory stays bounded.
 //
@@ -46,6 +52,8 @@ class CircuitBreaker {
   // When Open: the time of the next probe.
   clock::time_point next_probe() const { return next_probe_; }
   int consecutive_failures() const { return failures_; }
+  // Closed after a healthy probe, and no request has succeeded since.
+  bool on_probation() const { return probation_; }
   uint64_t times_opened() const { return opened_; }
 
  private:
@@ -57,6 +65,7 @@ class CircuitBreaker {
   ms interval_;
   BreakerState state_ = BreakerState::Closed;
   int failures_ = 0;
+  bool probation_ = false;
   uint64_t opened_ = 0;
   clock::time_point next_probe_{};
 };

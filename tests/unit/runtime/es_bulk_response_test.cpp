@@ -89,7 +89,7 @@ TEST_CASE("es response: mapping errors are permanent with type and reason; 409 o
   }
 }
 
-TEST_CASE("es response: 429 and 503 items are retryable") {
+TEST_CASE("es response: 429 items are retryable, unavailable shards blocked") {
   BulkResponseParser p;
   std::string body = kItem429;
   BulkResponse r;
@@ -98,7 +98,7 @@ TEST_CASE("es response: 429 and 503 items are retryable") {
   CHECK(r.items[0].outcome == ItemOutcome::Retryable);
   CHECK(r.items[0].error.starts_with("es_rejected_execution_exception (HTTP 429): rejected execution"));
   CHECK(r.items[1].outcome == ItemOutcome::Success);
-  CHECK(r.items[2].outcome == ItemOutcome::Retryable);
+  CHECK(r.items[2].outcome == ItemOutcome::Blocked);
   CHECK(r.items[2].error.starts_with("unavailable_shards_exception (HTTP 503)"));
 }
 
@@ -172,10 +172,13 @@ TEST_CASE("es classification tables") {
   CHECK(classify_item(409, "version_conflict_engine_exception", BulkOp::Create) == ItemOutcome::Conflict);
   CHECK(classify_item(409, "version_conflict_engine_exception", BulkOp::Update) == ItemOutcome::Retryable);
   CHECK(classify_item(429, "es_rejected_execution_exception", BulkOp::Index) == ItemOutcome::Retryable);
-  CHECK(classify_item(429, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Retryable);
-  CHECK(classify_item(403, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Retryable);  // ES 6 flood stage
+  // The cluster refuses writes whatever the document: never a dead letter.
+  CHECK(classify_item(429, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Blocked);  // flood stage (7.x+)
+  CHECK(classify_item(403, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Blocked);  // write block, ES 6 flood stage
+  CHECK(classify_item(503, "unavailable_shards_exception", BulkOp::Index) == ItemOutcome::Blocked);
+  CHECK(classify_item(503, "no_shard_available_action_exception", BulkOp::Index) == ItemOutcome::Blocked);
   CHECK(classify_item(500, "", BulkOp::Index) == ItemOutcome::Retryable);
-  CHECK(classify_item(503, "unavailable_shards_exception", BulkOp::Index) == ItemOutcome::Retryable);
+  CHECK(classify_item(429, "circuit_breaking_exception", BulkOp::Index) == ItemOutcome::Retryable);
   CHECK(classify_item(400, "mapper_parsing_exception", BulkOp::Index) == ItemOutcome::Permanent);
   CHECK(classify_item(400, "illegal_argument_exception", BulkOp::Index) == ItemOutcome::Permanent);
   CHECK(classify_item(404, "index_not_found_exception", BulkOp::Index) == ItemOutcome::Permanent);
