@@ -159,6 +159,10 @@ def as_marker(line, order_id):
     ev = json.loads(line)
     ev.update({"order_id": order_id, "event_type": "order", "status": "paid", "currency": "EUR", "amount": 1.0,
                "customer_id": "c"})
+    # The generator's unparsable timestamps ("yesterday 10:15", 0.02 % of the
+    # events) would make a dead letter of the marker, never searchable.
+    if isinstance(ev.get("ts"), str) and not ev["ts"][:4].isdigit():
+        ev["ts"] = "2024-01-01T00:00:00.000Z"
     return json.dumps(ev).encode()
 
 
