@@ -30,6 +30,7 @@ BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 OS_URL = f"http://127.0.0.1:{OS_PORT}"
 PROXY = os.path.join(REPO, "tools", "faultproxy", "faultproxy.py")
 OPENSEARCH_SERVICE = os.path.join(REPO, "tools", "services", "opensearch.sh")
+KAFKA_SERVICE = os.path.join(REPO, "tools", "services", "kafka.sh")
 
 
 def pipec_bin():
@@ -303,10 +304,18 @@ class FaultProxy:
             self.proc.wait()
 
 
+def service(script, cmd):
+    """tools/services/<script> start|stop with this environment (ports, services dir)."""
+    p = subprocess.run([script, cmd], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"{os.path.basename(script)} {cmd}: {p.stdout}\n{p.stderr}"
+
+
 def opensearch_service(cmd):
-    """tools/services/opensearch.sh start|stop with this environment (ports, services dir)."""
-    p = subprocess.run([OPENSEARCH_SERVICE, cmd], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, f"opensearch.sh {cmd}: {p.stdout}\n{p.stderr}"
+    service(OPENSEARCH_SERVICE, cmd)
+
+
+def kafka_service(cmd):
+    service(KAFKA_SERVICE, cmd)
 
 
 class TumblingStream:

@@ -34,7 +34,8 @@ import threading
 import time
 
 
-from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, mixed_faults, opensearch_service,
+from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, kafka_service, mixed_faults,
+                          opensearch_service,
                           produce, produce_events, producer, rss_kib, run_until_indexed, start, stop, tail,
                           wait_committed, wait_count, write_pipe)
 
@@ -262,6 +263,46 @@ def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_every
     assert log.count("circuit breaker closed, sources resumed") == 1, log
     assert s["sink"]["breaker_opened"] >= 2 and s["sink"]["health_probes"] >= 2, s["sink"]
     print(f"\nwrite block: sink {s['sink']}")
+
+
+def test_a_kafka_broker_restart_mid_run_loses_and_doubles_nothing(tmp_path, es, names):
+    """The broker goes away for a few seconds while events keep coming (the
+    producer buffers them) and comes back, as in a rolling restart: pipec
+    reconnects by itself, commits nothing it has not delivered, and the index
+    ends with every event once."""
+    pipe, dlq = write_pipe(tmp_path, names)
+    log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
+    feed = RateProducer(names["topic"], rate=2000)
+    proc = start(pipe, open(log_path, "w"), summary)
+    try:
+        wait_count(es, names["index"], 2000, proc, timeout=90)
+        try:
+            kafka_service("stop")
+            down_at = feed.produced
+            time.sleep(3)
+            assert proc.poll() is None, "pipec exited when the broker went away:\n" + tail(log_path)
+        finally:
+            kafka_service("start")  # restores the shared service whatever happened
+        time.sleep(3)  # events keep coming after the restart too
+        total = feed.stop()
+        got = wait_count(es, names["index"], total, proc, timeout=180)
+        assert got == total, f"index holds {got} of {total}; log:\n" + tail(log_path)
+        ends = end_offsets(names["topic"], names["partitions"])
+        assert wait_committed(names["topic"], names["group"], ends, timeout=120) == ends
+        stop(proc, log_path)
+    finally:
+        feed.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    s = summary_of(summary)
+    assert down_at < total
+    assert all_ids(es, names["index"]) == set(range(total)) and count(es, names["index"]) == total
+    assert letters(dlq) == [] and s["dead_letters"]["total"] == 0
+    log = tail(log_path, 100000)
+    assert "kafka: disconnected" in log, log[-3000:]
+    print(f"\nbroker stopped after {down_at} of {total} events produced; read {s['events_in']}; "
+          f"source {s.get('source')}")
 
 
 def test_sigterm_during_an_outage_exits_and_a_restart_loses_nothing(tmp_path, es, names):
