@@ -151,16 +151,22 @@ def run_until_indexed(es, names, pipe, tmp_path, want, timeout=100):
     log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
     proc = start(pipe, open(log_path, "w"), summary)
     try:
-        got = wait_count(es, names["index"], want, proc, timeout=timeout)
-        assert got == want, f"index holds {got} documents, want {want}; log:\n" + tail(log_path)
-        ends = end_offsets(names["topic"], names["partitions"])
-        assert wait_committed(names["topic"], names["group"], ends) == ends
-        stop(proc, log_path)
+        stop_when_indexed(es, names, proc, log_path, want, timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     return log_path, summary
+
+
+def stop_when_indexed(es, names, proc, log_path, want, timeout=100):
+    """Waits until the index holds `want` documents and the group has
+    committed the end of every partition, then SIGTERM (exit 143)."""
+    got = wait_count(es, names["index"], want, proc, timeout=timeout)
+    assert got == want, f"index holds {got} documents, want {want}; log:\n" + tail(log_path)
+    ends = end_offsets(names["topic"], names["partitions"])
+    assert wait_committed(names["topic"], names["group"], ends, timeout=120) == ends
+    stop(proc, log_path)
 
 
 def tail(path, n=4000):

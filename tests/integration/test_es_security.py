@@ -85,29 +85,32 @@ def test_https_with_ca_file_and_credentials_from_secrets(tmp_path, es, names, pk
     assert PASSWORD not in text and API_KEY not in text, "a secret reached the log"
 
 
-def run_to_exit(pipe, tmp_path, timeout=60):
-    log_path = tmp_path / "run.log"
-    proc = start(pipe, open(log_path, "w"))
+def refused_run(tmp_path, names, pki, ca):
+    """`pipec run` against the TLS proxy requiring BASIC, trusting `ca`,
+    until it exits: (exit code, log, proxy stats)."""
+    produce(names["topic"], 10)
+    proxy = FaultProxy({}, tls=(pki["cert"], pki["key"], pki["ca"]), require_auth=[BASIC])
     try:
-        rc = proc.wait(timeout=timeout)
+        pipe = secured_pipe(tmp_path, names, proxy, USE_BASIC, ca)
+        log_path = tmp_path / "run.log"
+        proc = start(pipe, open(log_path, "w"))
+        try:
+            rc = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        st = proxy.stats()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return rc, log_path.read_text()
+        proxy.close()
+    log = log_path.read_text()
+    assert rc == 2, f"exit {rc}; log:\n{log}"
+    return log, st
 
 
 def test_a_certificate_from_another_ca_is_refused_with_a_clear_error(tmp_path, es, names, pki, monkeypatch):
     monkeypatch.setenv("PIPEC_TEST_ES_PASSWORD", PASSWORD)
-    produce(names["topic"], 10)
-    proxy = FaultProxy({}, tls=(pki["cert"], pki["key"], pki["ca"]), require_auth=[BASIC])
-    try:
-        pipe = secured_pipe(tmp_path, names, proxy, USE_BASIC, pki["other_ca"])
-        rc, log = run_to_exit(pipe, tmp_path)
-        st = proxy.stats()
-    finally:
-        proxy.close()
-    assert rc == 2, f"exit {rc}; log:\n{log}"
+    log, st = refused_run(tmp_path, names, pki, pki["other_ca"])
     print("\nanother CA:", next(l for l in log.splitlines() if "error:" in l).strip())
     assert "cannot prepare index" in log and "certificate" in log.lower() and "ca-file" in log, log
     assert st["requests"] == 0, st  # nothing was sent over the unverified connection
@@ -116,15 +119,7 @@ def test_a_certificate_from_another_ca_is_refused_with_a_clear_error(tmp_path, e
 
 def test_wrong_credentials_are_refused_with_the_clusters_error(tmp_path, es, names, pki, monkeypatch):
     monkeypatch.setenv("PIPEC_TEST_ES_PASSWORD", "not-the-password")
-    produce(names["topic"], 10)
-    proxy = FaultProxy({}, tls=(pki["cert"], pki["key"], pki["ca"]), require_auth=[BASIC])
-    try:
-        pipe = secured_pipe(tmp_path, names, proxy, USE_BASIC, pki["ca"])
-        rc, log = run_to_exit(pipe, tmp_path)
-        st = proxy.stats()
-    finally:
-        proxy.close()
-    assert rc == 2, f"exit {rc}; log:\n{log}"
+    log, st = refused_run(tmp_path, names, pki, pki["ca"])
     print("\nwrong password:", next(l for l in log.splitlines() if "error:" in l).strip())
     assert "cannot prepare index" in log and "401" in log and "security_exception" in log, log
     assert st["auth_refused"] >= 1 and st["auth_accepted"] == 0, st

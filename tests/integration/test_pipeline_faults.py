@@ -35,9 +35,8 @@ import time
 
 
 from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, kafka_service, mixed_faults,
-                          opensearch_service,
-                          produce, produce_events, producer, rss_kib, run_until_indexed, start, stop, tail,
-                          wait_committed, wait_count, write_pipe)
+                          opensearch_service, produce, produce_events, producer, rss_kib, run_until_indexed, start,
+                          stop, stop_when_indexed, tail, wait_committed, wait_count, write_pipe)
 
 FAST_RETRY = [("retry.initial-backoff", "20ms"), ("retry.max-backoff", "400ms"), ("bulk.max-actions", "500")]
 
@@ -242,11 +241,7 @@ def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_every
         assert letters(dlq) == [], letters(dlq)[:2]
         commits_blocked = committed(names["topic"], names["group"], names["partitions"])
         es.indices.put_settings(index=names["index"], body={"index.blocks.write": False})
-        got = wait_count(es, names["index"], n, proc, timeout=90)
-        assert got == n, f"index holds {got} of {n}; log:\n" + tail(log_path)
-        ends = end_offsets(names["topic"], names["partitions"])
-        assert wait_committed(names["topic"], names["group"], ends) == ends
-        stop(proc, log_path)
+        stop_when_indexed(es, names, proc, log_path, n, timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -285,11 +280,7 @@ def test_a_kafka_broker_restart_mid_run_loses_and_doubles_nothing(tmp_path, es, 
             kafka_service("start")  # restores the shared service whatever happened
         time.sleep(3)  # events keep coming after the restart too
         total = feed.stop()
-        got = wait_count(es, names["index"], total, proc, timeout=180)
-        assert got == total, f"index holds {got} of {total}; log:\n" + tail(log_path)
-        ends = end_offsets(names["topic"], names["partitions"])
-        assert wait_committed(names["topic"], names["group"], ends, timeout=120) == ends
-        stop(proc, log_path)
+        stop_when_indexed(es, names, proc, log_path, total, timeout=180)
     finally:
         feed.close()
         if proc.poll() is None:
