@@ -132,6 +132,20 @@ class CpuMeter:
         return {k: cpu_seconds(p) - self.start[k] for k, p in self.pids.items()}
 
 
+def wait_quiet(pids, cores=0.1, window=2.0, limit=120.0):
+    """Waits until the services use less than `cores` together over `window`
+    seconds (at most `limit` s): merges and collections left over from an
+    earlier phase are not charged to the next. Returns (seconds waited, cores
+    in the last window)."""
+    t0 = time.time()
+    while True:
+        m = CpuMeter(pids)
+        time.sleep(window)
+        used = sum(m.used().values()) / window
+        if used < cores or time.time() - t0 > limit:
+            return round(time.time() - t0, 1), round(used, 3)
+
+
 def read_events(path, n):
     lines = []
     with open(path, "rb") as f:
@@ -290,6 +304,7 @@ def latency_phase(args, es, lines, work, pids):
 
     # Window 1, CPU: nothing but the stream (the latency window's _search
     # polls cost OpenSearch CPU too, which would flatter pipec's share).
+    quiet = wait_quiet(pids)
     meter = CpuMeter({"pipec": proc.pid, **pids})
     cpu_sent, _ = paced(False)
     time.sleep(2)  # what was produced last gets indexed
@@ -321,7 +336,8 @@ def latency_phase(args, es, lines, work, pids):
     return {"rate_target": args.rate, "events": sent, "produce_s": produce_s, "markers": len(markers),
             "markers_seen": len(latencies), "pipec_peak_rss_mib": peak_rss_mib, "p50_ms": 1000 * percentile(latencies, 0.50),
             "p99_ms": 1000 * percentile(latencies, 0.99), "max_ms": 1000 * latencies[-1] if latencies else None,
-            "cpu_events": cpu_sent, "cpu_s": cpu_used, "cpu_s_with_searches": used}
+            "cpu_events": cpu_sent, "cpu_s": cpu_used, "cpu_s_with_searches": used,
+            "quiet_before": {"waited_s": quiet[0], "services_cores": quiet[1]}}
 
 
 def main():
@@ -387,7 +403,9 @@ def main():
             sink = file_sink(os.path.join(work, "out.bulk")) if phase == "file" else os_sink(index, args.sink_option)
             open(pipe, "w").write(pipe_text(topic, f"bench-{phase}-{tag}", sink, True,
                                             os.path.join(work, f"{phase}.dlq")))
+            quiet = wait_quiet(pids)
             r = run_bounded(args.pipec, pipe, os.path.join(work, f"{phase}.summary.json"), CpuMeter(pids))
+            r["quiet_before"] = {"waited_s": quiet[0], "services_cores": quiet[1]}
             if phase == "opensearch":
                 es.indices.refresh(index=index)
                 r["indexed"] = es.count(index=index)["count"]

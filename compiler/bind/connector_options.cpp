@@ -21,6 +21,9 @@ const std::vector<OptionSpec>& all_option_specs() {
        "where to start without committed offsets (default group-offsets, falling back to earliest)"},
       {"kafka", K::Source, false, "scan.startup.timestamp-millis", T::Integer, false, "", "start time for mode 'timestamp'"},
       {"kafka", K::Source, false, "scan.stop.timestamp-millis", T::Integer, false, "", "stop at this event time (backfill)"},
+      {"kafka", K::Source, false, "scan.bounded.mode", T::Enum, false, "unbounded|latest-offset|timestamp",
+       "Flink's bounded read: stop at the end of every partition at assignment (latest-offset), and at scan.bounded.timestamp-millis (timestamp)"},
+      {"kafka", K::Source, false, "scan.bounded.timestamp-millis", T::Integer, false, "", "alias of scan.stop.timestamp-millis (with scan.bounded.mode 'timestamp')"},
       {"kafka", K::Source, false, "max-record-bytes", T::Size, false, "", "larger records are dead-lettered (default 1mb)"},
       // ---- file source / lookup table
       {"file", K::Source, false, "path", T::Path, true, "", "NDJSON file or glob"},

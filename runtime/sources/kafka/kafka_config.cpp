@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <charconv>
+#include <limits>
 
 #include "compiler/bind/connector_options.h"
 
@@ -62,6 +63,7 @@ bool KafkaSourceConfig::from_options(const std::vector<std::pair<std::string, st
   KafkaSourceConfig c;
   std::optional<std::string> group, group_alias;
   bool mode_given = false;
+  enum class BoundedMode { NotGiven, Unbounded, LatestOffset, Timestamp } bounded_mode = BoundedMode::NotGiven;
   for (const auto& [key, value] : options) {
     if (key == "connector" || key == "format") continue;
     if (key == "topic") {
@@ -95,11 +97,29 @@ bool KafkaSourceConfig::from_options(const std::vector<std::pair<std::string, st
       else
         return fail(error, "option 'scan.startup.mode' is '" + value +
                                "'; expected earliest, latest, group-offsets or timestamp");
-    } else if (key == "scan.startup.timestamp-millis" || key == "scan.stop.timestamp-millis") {
+    } else if (key == "scan.bounded.mode") {
+      // Flink's names for a bounded read: 'latest-offset' is the end of
+      // every partition at assignment, 'timestamp' also stops at
+      // scan.bounded.timestamp-millis (pipec's scan.stop.timestamp-millis).
+      std::string_view v = trim(value);
+      if (v == "unbounded") bounded_mode = BoundedMode::Unbounded;
+      else if (v == "latest-offset") bounded_mode = BoundedMode::LatestOffset;
+      else if (v == "timestamp") bounded_mode = BoundedMode::Timestamp;
+      else
+        return fail(error, "option 'scan.bounded.mode' is '" + value +
+                               "'; expected unbounded, latest-offset or timestamp");
+    } else if (key == "scan.startup.timestamp-millis" || key == "scan.stop.timestamp-millis" ||
+               key == "scan.bounded.timestamp-millis") {
       int64_t ms;
       if (!parse_int(value, &ms) || ms < 0)
         return fail(error, "option '" + key + "' is '" + value + "'; expected epoch milliseconds");
-      (key == "scan.startup.timestamp-millis" ? c.startup_timestamp_ms : c.stop_timestamp_ms) = ms;
+      if (key == "scan.startup.timestamp-millis") {
+        c.startup_timestamp_ms = ms;
+      } else {
+        if (c.stop_timestamp_ms && *c.stop_timestamp_ms != ms)
+          return fail(error, "options 'scan.stop.timestamp-millis' and 'scan.bounded.timestamp-millis' disagree");
+        c.stop_timestamp_ms = ms;
+      }
     } else if (key == "max-record-bytes") {
       std::optional<int64_t> n = parse_size_bytes(value);
       if (!n || *n <= 0 || *n > int64_t{UINT32_MAX})
@@ -108,6 +128,20 @@ bool KafkaSourceConfig::from_options(const std::vector<std::pair<std::string, st
     } else {
       return fail(error, "unknown kafka source option '" + key + "'");
     }
+  }
+  switch (bounded_mode) {
+    case BoundedMode::NotGiven: break;
+    case BoundedMode::Unbounded:
+      if (c.stop_timestamp_ms) return fail(error, "scan.bounded.mode 'unbounded' with a stop timestamp");
+      break;
+    case BoundedMode::LatestOffset:
+      if (c.stop_timestamp_ms)
+        return fail(error, "scan.bounded.mode 'latest-offset' with a stop timestamp: use mode 'timestamp'");
+      c.stop_timestamp_ms = std::numeric_limits<int64_t>::max();
+      break;
+    case BoundedMode::Timestamp:
+      if (!c.stop_timestamp_ms) return fail(error, "scan.bounded.mode 'timestamp' needs 'scan.bounded.timestamp-millis'");
+      break;
   }
   if (c.topics.empty()) return fail(error, "option 'topic' is required (comma-separated topic names)");
   if (c.bootstrap_servers.empty()) return fail(error, "option 'properties.bootstrap.servers' is required");

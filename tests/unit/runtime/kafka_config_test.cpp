@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -111,6 +112,36 @@ TEST_CASE("kafka config: startup modes map to auto.offset.reset") {
   CHECK(mode("earliest") == "earliest");
   CHECK(mode("latest") == "latest");
   CHECK(mode("group-offsets") == "earliest");
+}
+
+TEST_CASE("kafka config: Flink's scan.bounded.mode") {
+  auto with = [](std::initializer_list<std::pair<const char*, const char*>> extra) {
+    Options o = base();
+    for (auto [k, v] : extra) o.push_back({k, v});
+    return o;
+  };
+  // latest-offset: the end of every partition at assignment, no time limit.
+  KafkaSourceConfig latest = parse(with({{"scan.bounded.mode", "latest-offset"}}));
+  CHECK(latest.bounded());
+  CHECK(latest.stop_timestamp_ms == std::numeric_limits<int64_t>::max());
+  CHECK(props_of(latest)["enable.partition.eof"] == "true");
+  // timestamp: the same as scan.stop.timestamp-millis.
+  KafkaSourceConfig ts = parse(with({{"scan.bounded.mode", "timestamp"}, {"scan.bounded.timestamp-millis", "1700000360000"}}));
+  CHECK(ts.stop_timestamp_ms == 1700000360000);
+  CHECK(parse(with({{"scan.bounded.mode", "timestamp"}, {"scan.stop.timestamp-millis", "5"}})).stop_timestamp_ms == 5);
+  CHECK_FALSE(parse(with({{"scan.bounded.mode", "unbounded"}})).bounded());
+  CHECK_FALSE(parse(base()).bounded());
+
+  CHECK(parse_error(with({{"scan.bounded.mode", "specific-offsets"}})) ==
+        "option 'scan.bounded.mode' is 'specific-offsets'; expected unbounded, latest-offset or timestamp");
+  CHECK(parse_error(with({{"scan.bounded.mode", "timestamp"}})) ==
+        "scan.bounded.mode 'timestamp' needs 'scan.bounded.timestamp-millis'");
+  CHECK(parse_error(with({{"scan.bounded.mode", "latest-offset"}, {"scan.bounded.timestamp-millis", "5"}})) ==
+        "scan.bounded.mode 'latest-offset' with a stop timestamp: use mode 'timestamp'");
+  CHECK(parse_error(with({{"scan.bounded.mode", "unbounded"}, {"scan.stop.timestamp-millis", "5"}})) ==
+        "scan.bounded.mode 'unbounded' with a stop timestamp");
+  CHECK(parse_error(with({{"scan.stop.timestamp-millis", "5"}, {"scan.bounded.timestamp-millis", "6"}})) ==
+        "options 'scan.stop.timestamp-millis' and 'scan.bounded.timestamp-millis' disagree");
 }
 
 TEST_CASE("kafka config: errors name the option") {
