@@ -335,9 +335,14 @@ CREATE PIPELINE p AS INSERT INTO es SELECT id, n, pad FROM ev;
         assert value(samples, "pipec_sink_bulk_error_responses_total", status="5xx", **sk) >= 1, text
         assert value(samples, "pipec_sink_documents_acknowledged_total", **sk) == 0
         failures_then = value(samples, "pipec_sink_bulk_request_failures_total", **sk)
-        time.sleep(1.5)
-        samples, text = scrape(url)  # still moving while the run is stuck in the sink
-        assert value(samples, "pipec_sink_bulk_request_failures_total", **sk) > failures_then, text
+        # Still moving while the run is stuck in the sink: the breaker probes
+        # (health answers), tries one request, fails, and waits ever longer,
+        # up to 10 s between probes.
+        moved = time.time() + 25
+        while value(samples, "pipec_sink_bulk_request_failures_total", **sk) <= failures_then:
+            assert time.time() < moved, text
+            time.sleep(0.5)
+            samples, text = scrape(url)
         assert proc.poll() is None
         proxy.set_schedule({"rules": []})  # the cluster answers again
         rc = proc.wait(timeout=120)
