@@ -7,6 +7,7 @@ PIPEC_KAFKA_PORT and PIPEC_OPENSEARCH_PORT as for the service scripts;
 PIPEC_BIN overrides the pipec binary.
 """
 
+import contextlib
 import glob
 import json
 import os
@@ -157,6 +158,18 @@ def run_until_indexed(es, names, pipe, tmp_path, want, timeout=100):
             proc.kill()
             proc.wait()
     return log_path, summary
+
+
+@contextlib.contextmanager
+def killed_on_exit(proc):
+    """with killed_on_exit(start(...)) as proc: the process is killed when
+    the block leaves with it still running (a failed assertion, a timeout)."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def stop_when_indexed(es, names, proc, log_path, want, timeout=100):

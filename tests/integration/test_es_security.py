@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from pipeline_e2e import FaultProxy, all_ids, count, pipe_text, produce, run_until_indexed, start
+from pipeline_e2e import FaultProxy, all_ids, count, killed_on_exit, pipe_text, produce, run_until_indexed, start
 
 N = 2000
 USER, PASSWORD = "pipec-writer", "s3cret-Pa55"
@@ -93,13 +93,8 @@ def refused_run(tmp_path, names, pki, ca):
     try:
         pipe = secured_pipe(tmp_path, names, proxy, USE_BASIC, ca)
         log_path = tmp_path / "run.log"
-        proc = start(pipe, open(log_path, "w"))
-        try:
+        with killed_on_exit(start(pipe, open(log_path, "w"))) as proc:
             rc = proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         st = proxy.stats()
     finally:
         proxy.close()
