@@ -65,9 +65,7 @@ std::function<void(const PipelineRunner&)> RunObserver::progress_hook() {
     const es::BulkClient* client = es_client_of(r);
     if (!notifier_ || !client) return;
     es::BulkClientStats stats = client->stats();
-    // On probation (closed after a healthy probe, no write accepted yet) the
-    // outage goes on: a write-blocked cluster answers health probes.
-    if (stats.breaker == es::BreakerState::Closed && !stats.breaker_probation) {
+    if (!stats.outage()) {
       if (watch->alerted) notify(notification(r, "sink_recovered"));
       watch->breaker_open_since.reset();
       watch->alerted = false;

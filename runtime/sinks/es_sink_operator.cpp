@@ -237,9 +237,7 @@ void EsSinkOperator::poll() {
 void EsSinkOperator::report_outage() {
   const std::string& name = plan_.sink->name;
   if (!client_->paused()) {
-    // On probation the cluster answered a health probe but has accepted no
-    // write yet (a write block keeps it healthy): still an outage.
-    if (outage_since_ && !client_->stats().breaker_probation) {
+    if (outage_since_ && !client_->stats().outage()) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - *outage_since_).count();
       fmt::print(stderr, "sink '{}': {} answers again after {:.1f} s; circuit breaker closed, sources resumed\n", name,
                  describe(), seconds);
@@ -250,7 +248,7 @@ void EsSinkOperator::report_outage() {
   // Paused: a full buffer (ordinary backpressure) or an open breaker (an outage).
   if (outage_since_) return;
   es::BulkClientStats s = client_->stats();
-  if (s.breaker == es::BreakerState::Closed) return;
+  if (!s.outage()) return;
   outage_since_ = std::chrono::steady_clock::now();
   fmt::print(stderr, "sink '{}': circuit breaker open, {} does not accept writes ({}); sources paused, {} documents held\n",
              name, describe(), s.last_error, s.buffered_items);

@@ -89,6 +89,9 @@ struct BulkClientStats {
   uint64_t health_probes = 0;
   BreakerState breaker = BreakerState::Closed;
   bool breaker_probation = false;         // closed after a healthy probe; no write accepted since
+  // The cluster is unreachable or refuses writes: the breaker is open, or
+  // closed on probation (a write-blocked cluster answers health probes).
+  bool outage() const { return breaker != BreakerState::Closed || breaker_probation; }
   // gauges
   uint64_t buffered_bytes = 0;            // documents held, bytes
   uint64_t buffered_items = 0;

@@ -42,10 +42,10 @@ bool refuses_writes(std::string_view type) {
 }
 
 namespace {
+// Blocked types are retryable too; classify_item tells them apart first.
 bool is_retryable_type(std::string_view type) {
-  return type == "es_rejected_execution_exception" || type == "rejected_execution_exception" ||
-         type == "cluster_block_exception" || type == "unavailable_shards_exception" ||
-         type == "node_not_connected_exception" || type == "no_shard_available_action_exception" ||
+  return refuses_writes(type) || type == "es_rejected_execution_exception" ||
+         type == "rejected_execution_exception" || type == "node_not_connected_exception" ||
          type == "process_cluster_event_timeout_exception" || type == "circuit_breaking_exception";
 }
 }  // namespace
