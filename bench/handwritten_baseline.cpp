@@ -3,6 +3,14 @@
 // simdjson On-Demand, std::to_chars and xxHash's XXH3-128).
 //
 //   handwritten_baseline --in EVENTS.ndjson --out OUT.bulk.ndjson [--dlq DLQ.ndjson]
+//   handwritten_baseline --kafka BOOTSTRAP --topic T --group G --out OUT [--dlq DLQ] [--seconds S]
+//
+// With --kafka the records come from a topic through librdkafka, configured as
+// pipec configures it (cooperative-sticky group, fetch.min.bytes 1 MB or 100
+// ms, queued.min.messages 1 M, offsets committed every second), each payload
+// copied into a padded buffer for simdjson: the practical limit of Kafka in,
+// `_bulk` out with the mandated librdkafka 2.0.2, without HTTP. It ends at the
+// end of every partition, or after S seconds (streaming).
 //
 // What it does, record by record, exactly as the pipeline declares it:
 //
@@ -30,10 +38,12 @@
 // record), handle duplicate keys, integral doubles as epoch millis, '\r\n'
 // line ends, or any schema but this one. Dead letters carry the same fields
 // as pipec's but not necessarily the same error wording.
+#include <librdkafka/rdkafka.h>
 #include <simdjson.h>
 #include <xxhash.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -47,6 +57,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace od = simdjson::ondemand;
 
@@ -471,25 +482,213 @@ void put_id(Writer& w, std::string_view order_id, std::string& scratch) {
   w.commit(32);
 }
 
+// The query of the pipeline, record by record.
+struct Query {
+  Query(Writer& out, Writer* dead_letters) : w(out), dlq(dead_letters) {}
+  Writer& w;
+  Writer* dlq;
+  Counters cnt;
+  Decoder dec;
+  Record r;
+  DayCache index_day, ts_day;
+  std::string id_scratch;
+
+  // One record at p[0..n) with `capacity` readable bytes from p (simdjson
+  // padding); `source`/`position` name it in a dead letter.
+  void record(const char* p, size_t n, size_t capacity, const char* source, uint64_t position) {
+    static constexpr std::string_view kCurrencies[] = {"EUR", "USD", "GBP", "CHF", "JPY"};
+    ++cnt.records;
+    std::string_view rec(p, n);
+    if (!dec.parse(p, n, capacity, r)) {
+      ++cnt.decode_errors;
+      ++cnt.dead_letters;
+      dead_letter(dlq, source, position, rec, dec.error, nullptr);
+      return;
+    }
+    if (!(r.event_type.valid && r.event_type.v == "order" && r.status.valid && r.status.v != "cancelled")) {
+      ++cnt.filtered;
+      return;
+    }
+    if (!r.customer_id.valid) ++cnt.warn_has_customer;
+    bool known = !r.currency.valid;  // NULL passes a constraint
+    for (std::string_view c : kCurrencies) known |= r.currency.valid && r.currency.v == c;
+    if (!known) {
+      ++cnt.drop_known_currency;
+      return;
+    }
+    if (r.amount_valid && !(r.amount >= 0)) {
+      ++cnt.dlq_positive_amount;
+      ++cnt.dead_letters;
+      dead_letter(dlq, source, position, rec, "constraint 'positive_amount' violated: amount >= 0",
+                  "positive_amount");
+      return;
+    }
+    ++cnt.rows_out;
+    // Action line.
+    int64_t day = r.ts >= 0 ? r.ts / 86'400'000 : (r.ts - 86'399'999) / 86'400'000;
+    index_day.set(day);
+    char* a = w.ensure(64);
+    std::memcpy(a, "{\"index\":{\"_index\":\"orders-", 27);
+    std::memcpy(a + 27, index_day.ymd, 10);
+    a[31] = '.', a[34] = '.';
+    std::memcpy(a + 37, "\",\"_id\":\"", 9);
+    w.commit(46);
+    put_id(w, r.order_id.v, id_scratch);
+    w.put("\"}}\n{\"order_id\":");
+    put_string(w, r.order_id.v);
+    w.put(",\"customer_id\":");
+    r.customer_id.valid ? put_string(w, r.customer_id.v) : w.put("null");
+    w.put(",\"amount\":");
+    r.amount_valid ? put_double(w, r.amount) : w.put("null");
+    w.put(",\"currency\":");
+    r.currency.valid ? put_string(w, r.currency.v) : w.put("null");
+    w.put(",\"status\":");
+    put_string(w, r.status.v);
+    w.put(",\"os\":");
+    r.os.valid ? put_string(w, r.os.v) : w.put("null");
+    w.put(",\"ts\":");
+    put_ts(w, ts_day, r.ts);
+    w.put("}\n");
+  }
+};
+
 void usage() {
-  std::fputs("usage: handwritten_baseline --in EVENTS.ndjson --out OUT.bulk.ndjson [--dlq DLQ.ndjson]\n",
+  std::fputs("usage: handwritten_baseline --in EVENTS.ndjson --out OUT.bulk.ndjson [--dlq DLQ.ndjson]\n"
+             "       handwritten_baseline --kafka BOOTSTRAP --topic T --group G --out OUT [--dlq DLQ] [--seconds S]\n",
              stderr);
   std::exit(2);
+}
+
+// ------------------------------------------------------------------ kafka input
+
+void kafka_set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
+  char err[256];
+  if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    std::fprintf(stderr, "kafka property %s: %s\n", key, err);
+    std::exit(2);
+  }
+}
+
+// Consumes `topic` into q until every partition is at its end (seconds == 0)
+// or for `seconds`.
+void consume_kafka(const char* bootstrap, const char* topic, const char* group, double seconds, Query& q) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  kafka_set(conf, "bootstrap.servers", bootstrap);
+  kafka_set(conf, "group.id", group);
+  kafka_set(conf, "enable.auto.commit", "false");
+  kafka_set(conf, "auto.offset.reset", "earliest");
+  kafka_set(conf, "partition.assignment.strategy", "cooperative-sticky");
+  kafka_set(conf, "queued.min.messages", "1000000");
+  kafka_set(conf, "fetch.min.bytes", "1048576");
+  kafka_set(conf, "fetch.wait.max.ms", "100");
+  kafka_set(conf, "enable.partition.eof", seconds > 0 ? "false" : "true");
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk) {
+    std::fprintf(stderr, "kafka: %s\n", err);
+    std::exit(2);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_consumer(rk);
+  int partitions = 0;
+  {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic, nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 || md->topics[0].err) {
+      std::fprintf(stderr, "kafka: no metadata for topic %s\n", topic);
+      std::exit(2);
+    }
+    partitions = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+  }
+  rd_kafka_topic_partition_list_t* sub = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, sub);
+  rd_kafka_topic_partition_list_destroy(sub);
+
+  std::vector<char> scratch;
+  std::vector<bool> at_end(static_cast<size_t>(partitions));
+  int ends = 0;
+  auto start = std::chrono::steady_clock::now();
+  auto last_commit = start;
+  constexpr size_t kBatch = 512;
+  rd_kafka_message_t* batch[kBatch];
+  for (;;) {
+    ssize_t got = 0;
+    if (rd_kafka_message_t* first = rd_kafka_consumer_poll(rk, 100)) {
+      batch[0] = first;
+      ssize_t more = rd_kafka_consume_batch_queue(queue, 0, batch + 1, kBatch - 1);
+      got = 1 + (more > 0 ? more : 0);
+    }
+    for (ssize_t i = 0; i < got; ++i) {
+      rd_kafka_message_t* m = batch[i];
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (m->partition >= 0 && m->partition < partitions && !at_end[static_cast<size_t>(m->partition)]) {
+          at_end[static_cast<size_t>(m->partition)] = true;
+          ++ends;
+        }
+      } else if (m->err) {
+        std::fprintf(stderr, "kafka: %s\n", rd_kafka_message_errstr(m));
+      } else {
+        if (scratch.size() < m->len + simdjson::SIMDJSON_PADDING) scratch.resize(m->len + simdjson::SIMDJSON_PADDING);
+        std::memcpy(scratch.data(), m->payload, m->len);
+        q.cnt.bytes_in += m->len;
+        q.record(scratch.data(), m->len, scratch.size(), topic, static_cast<uint64_t>(m->offset));
+      }
+      rd_kafka_message_destroy(m);
+    }
+    auto now = std::chrono::steady_clock::now();
+    bool done = seconds > 0 ? now - start >= std::chrono::duration<double>(seconds) : ends == partitions;
+    if (done || now - last_commit >= std::chrono::seconds(1)) {
+      rd_kafka_commit(rk, nullptr, done ? 0 : 1);  // the consumed positions
+      last_commit = now;
+    }
+    if (done) break;
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const char *in = nullptr, *out = nullptr, *dlq_path = nullptr;
+  const char *bootstrap = nullptr, *topic = nullptr, *group = "handwritten-baseline";
+  double seconds = 0;
   for (int a = 1; a < argc; ++a) {
     std::string_view arg = argv[a];
     if (a + 1 >= argc) usage();
     if (arg == "--in") in = argv[++a];
     else if (arg == "--out") out = argv[++a];
     else if (arg == "--dlq") dlq_path = argv[++a];
+    else if (arg == "--kafka") bootstrap = argv[++a];
+    else if (arg == "--topic") topic = argv[++a];
+    else if (arg == "--group") group = argv[++a];
+    else if (arg == "--seconds") seconds = std::atof(argv[++a]);
     else usage();
   }
-  if (!in || !out) usage();
+  if (!out || !in == !bootstrap || !bootstrap != !topic) usage();
+  if (bootstrap) {
+    auto t0 = std::chrono::steady_clock::now();
+    Writer w(out);
+    std::unique_ptr<Writer> dlq(dlq_path ? new Writer(dlq_path) : nullptr);
+    Query q(w, dlq.get());
+    consume_kafka(bootstrap, topic, group, seconds, q);
+    w.flush();
+    if (dlq) dlq->flush();
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    std::fprintf(stderr,
+                 "handwritten_baseline: kafka %s: %" PRIu64 " records, %" PRIu64 " rows out, %" PRIu64
+                 " dead letters; %.3f s, CPU %.3f s\n",
+                 topic, q.cnt.records, q.cnt.rows_out, q.cnt.dead_letters,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), cpu);
+    return 0;
+  }
   int fd = ::open(in, O_RDONLY);
   if (fd < 0) {
     std::perror(in);
@@ -508,12 +707,8 @@ int main(int argc, char** argv) {
   size_t have = 0;
   bool eof = false;
   uint64_t line_no = 0;
-  Decoder dec;
-  Record r;
-  Counters cnt;
-  DayCache index_day, ts_day;
-  std::string id_scratch;
-  static constexpr std::string_view kCurrencies[] = {"EUR", "USD", "GBP", "CHF", "JPY"};
+  Query q(w, dlq.get());
+  Counters& cnt = q.cnt;
 
   while (!eof || have) {
     while (!eof && have < kBlock) {
@@ -538,57 +733,7 @@ int main(int argc, char** argv) {
       ++line_no;
       size_t first = 0;
       while (first < n && (p[first] == ' ' || p[first] == '\t' || p[first] == '\r')) ++first;
-      if (first < n) {
-        ++cnt.records;
-        std::string_view rec(p, n);
-        if (!dec.parse(p, n, cap - static_cast<size_t>(p - buf.get()), r)) {
-          ++cnt.decode_errors;
-          ++cnt.dead_letters;
-          dead_letter(dlq.get(), in, line_no, rec, dec.error, nullptr);
-        } else if (!(r.event_type.valid && r.event_type.v == "order" && r.status.valid &&
-                     r.status.v != "cancelled")) {
-          ++cnt.filtered;
-        } else {
-          if (!r.customer_id.valid) ++cnt.warn_has_customer;
-          bool known = !r.currency.valid;  // NULL passes a constraint
-          for (std::string_view c : kCurrencies) known |= r.currency.valid && r.currency.v == c;
-          if (!known) {
-            ++cnt.drop_known_currency;
-          } else if (r.amount_valid && !(r.amount >= 0)) {
-            ++cnt.dlq_positive_amount;
-            ++cnt.dead_letters;
-            dead_letter(dlq.get(), in, line_no, rec,
-                        "constraint 'positive_amount' violated: amount >= 0", "positive_amount");
-          } else {
-            ++cnt.rows_out;
-            // Action line.
-            int64_t day = r.ts >= 0 ? r.ts / 86'400'000 : (r.ts - 86'399'999) / 86'400'000;
-            index_day.set(day);
-            char* a = w.ensure(64);
-            std::memcpy(a, "{\"index\":{\"_index\":\"orders-", 27);
-            std::memcpy(a + 27, index_day.ymd, 10);
-            a[31] = '.', a[34] = '.';
-            std::memcpy(a + 37, "\",\"_id\":\"", 9);
-            w.commit(46);
-            put_id(w, r.order_id.v, id_scratch);
-            w.put("\"}}\n{\"order_id\":");
-            put_string(w, r.order_id.v);
-            w.put(",\"customer_id\":");
-            r.customer_id.valid ? put_string(w, r.customer_id.v) : w.put("null");
-            w.put(",\"amount\":");
-            r.amount_valid ? put_double(w, r.amount) : w.put("null");
-            w.put(",\"currency\":");
-            r.currency.valid ? put_string(w, r.currency.v) : w.put("null");
-            w.put(",\"status\":");
-            put_string(w, r.status.v);
-            w.put(",\"os\":");
-            r.os.valid ? put_string(w, r.os.v) : w.put("null");
-            w.put(",\"ts\":");
-            put_ts(w, ts_day, r.ts);
-            w.put("}\n");
-          }
-        }
-      }
+      if (first < n) q.record(p, n, cap - static_cast<size_t>(p - buf.get()), in, line_no);
       p = nl ? nl + 1 : end;
     }
     size_t rest = static_cast<size_t>(end - p);

@@ -46,7 +46,7 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from opensearchpy import OpenSearch
 
@@ -193,6 +193,69 @@ def produce(topic, lines, compression):
     return time.time() - t0
 
 
+def produce_paced(producer, topic, lines, rate, total, marker=lambda i: None):
+    """Produces `total` events at `rate`; marker(i) names the i-th event a
+    marker (its order_id) or returns None. Returns (sent, seconds)."""
+    t0 = time.time()
+    interval = 1.0 / rate
+    for i in range(total):
+        delay = t0 + i * interval - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        m = marker(i)
+        send(producer, topic, as_marker(lines[i % len(lines)], m) if m else lines[i % len(lines)])
+        if i % 1000 == 0:
+            producer.poll(0)
+    producer.flush(60)
+    return total, time.time() - t0
+
+
+def run_handwritten(hand, topic, group, work, pids, seconds=None):
+    """bench/handwritten_baseline reading `topic` (the practical limit of Kafka
+    in, `_bulk` out with librdkafka 2.0.2, no HTTP); bounded, or streaming for
+    `seconds`. Returns the process and a CpuMeter started now."""
+    cmd = [hand, "--kafka", BOOTSTRAP, "--topic", topic, "--group", group, "--out", os.path.join(work, "hand.bulk"),
+           "--dlq", os.path.join(work, "hand.dlq")] + (["--seconds", str(seconds)] if seconds else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=work)
+    return proc, CpuMeter(pids)
+
+
+def handwritten_stream_phase(args, lines, work, pids):
+    """The hand-written program streaming at args.rate, for the CPU a minimal
+    librdkafka consumer with the same query spends at that rate."""
+    tag = uuid.uuid4().hex[:8]
+    topic, group = f"bench-hand-{tag}", f"bench-hand-{tag}"
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    admin.create_topics([NewTopic(topic, num_partitions=args.partitions, replication_factor=1)])[topic].result(60)
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 5})
+    proc, _ = run_handwritten(args.handwritten, topic, group, work, {}, seconds=args.latency_seconds + 300)
+    try:
+        # Up once the group committed the probe event (commits every second).
+        send(producer, topic, lines[0])
+        producer.flush(30)
+        probe = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group})
+        deadline = time.time() + 120
+        while sum(max(tp.offset, 0) for tp in probe.committed(
+                [TopicPartition(topic, p) for p in range(args.partitions)], timeout=10)) < 1:
+            if time.time() > deadline or proc.poll() is not None:
+                sys.exit("kafka_es_bench: the hand-written program did not consume the probe event:\n"
+                         + proc.stderr.read().decode(errors="replace")[-2000:])
+            time.sleep(0.2)
+        probe.close()
+        quiet = wait_quiet(pids)
+        meter = CpuMeter({"handwritten": proc.pid, **pids})
+        sent, produce_s = produce_paced(producer, topic, lines, args.rate, int(args.rate * args.latency_seconds))
+        time.sleep(2)
+        used = meter.used()
+    finally:
+        proc.kill()
+        proc.wait()
+        admin.delete_topics([topic])
+    return {"rate_target": args.rate, "events": sent, "produce_s": produce_s, "cpu_s": used,
+            "cpu_s_per_m_events": {k: v / sent * 1e6 for k, v in used.items()},
+            "quiet_before": {"waited_s": quiet[0], "services_cores": quiet[1]}}
+
+
 def run_bounded(pipec, pipe_path, summary_path, meter):
     t0 = time.time()
     # Peak RSS through GNU time: wait4()'s ru_maxrss of a child forked from
@@ -279,28 +342,17 @@ def latency_phase(args, es, lines, work, pids):
         sys.exit("kafka_es_bench: pipec did not index the probe event within 120 s")
 
     total = int(args.rate * args.latency_seconds)
-    interval = 1.0 / args.rate
 
     def paced(with_markers):
-        """Produces `total` events at args.rate; returns (sent, seconds)."""
-        t0 = time.time()
-        sent = 0
-        for i in range(total):
-            due = t0 + i * interval
-            delay = due - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            marker = f"m-{tag}-{i}" if with_markers and i % 50 == 0 else None
-            send(producer, topic, as_marker(lines[i % len(lines)], marker) if marker else lines[i % len(lines)])
-            if marker:
-                with lock:
-                    outstanding[marker] = time.time()
-                    markers[marker] = True
-            if i % 1000 == 0:
-                producer.poll(0)
-            sent += 1
-        producer.flush(60)
-        return sent, time.time() - t0
+        def marker(i):
+            if not with_markers or i % 50:
+                return None
+            m = f"m-{tag}-{i}"
+            with lock:
+                outstanding[m] = time.time()
+                markers[m] = True
+            return m
+        return produce_paced(producer, topic, lines, args.rate, total, marker)
 
     # Window 1, CPU: nothing but the stream (the latency window's _search
     # polls cost OpenSearch CPU too, which would flatter pipec's share).
@@ -355,7 +407,11 @@ def main():
     ap.add_argument("--compression", default="lz4", choices=["none", "gzip", "snappy", "lz4", "zstd"],
                     help="the producer's compression.type for the pre-produced topic (default lz4; "
                          "none is the Kafka producers' own default)")
-    ap.add_argument("--skip", default="", help="comma list of phases to skip: file,opensearch,latency")
+    ap.add_argument("--handwritten", default=None,
+                    help="bench/handwritten_baseline(_native) for the phases handwritten and handwritten-stream "
+                         "(default: build-bench/bench/handwritten_baseline_native when built)")
+    ap.add_argument("--skip", default="",
+                    help="comma list of phases to skip: file,opensearch,latency,handwritten,handwritten-stream")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     args.pipec = args.pipec or next((p for p in [os.path.join(REPO, d, "pipec") for d in ("build-bench", "build")]
@@ -363,6 +419,13 @@ def main():
     if not args.pipec:
         sys.exit("kafka_es_bench: build pipec first (tools/build.sh)")
     args.pipec = os.path.abspath(args.pipec)  # pipec runs in a work directory
+    args.handwritten = args.handwritten or next(
+        (p for p in [os.path.join(REPO, d, "bench", "handwritten_baseline_native") for d in ("build-bench", "build")]
+         if os.path.exists(p)), None)
+    if args.handwritten:
+        args.handwritten = os.path.abspath(args.handwritten)
+    else:
+        skip |= {"handwritten", "handwritten-stream"}
     data = args.data or os.path.join(REPO, "build-bench", "bench-data", "events-1000000.ndjson")
     if not os.path.exists(data):
         gen = next((os.path.join(REPO, d, "bench", "generate_events") for d in ("build-bench", "build")
@@ -420,6 +483,25 @@ def main():
                   f"{r['events_per_s']:,.0f} events/s; pipec CPU {r['pipec_cpu_s']:.2f} s "
                   f"({r['pipec_cpu_s_per_m_events']:.2f} s per M events), peak RSS {r['pipec_peak_rss_mib']:.0f} MiB; "
                   + ", ".join(f"{k} CPU {v:.2f} s" for k, v in r["others_cpu_s"].items()), flush=True)
+        if "handwritten" not in skip:
+            quiet = wait_quiet(pids)
+            t0 = time.time()
+            proc, meter = run_handwritten(args.handwritten, topic, f"bench-hand-{tag}", work, pids)
+            _, status, ru = os.wait4(proc.pid, 0)
+            err = proc.stderr.read().decode(errors="replace")
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"kafka_es_bench: the hand-written program failed ({status}):\n{err[-3000:]}")
+            r = {"wall_s": time.time() - t0, "cpu_s": ru.ru_utime + ru.ru_stime, "others_cpu_s": meter.used(),
+                 "report": err.strip().splitlines()[-1], "quiet_before": {"waited_s": quiet[0], "services_cores": quiet[1]}}
+            r["cpu_s_per_m_events"] = r["cpu_s"] / args.events * 1e6
+            res["phases"]["handwritten"] = r
+            print(f"handwritten: Kafka -> file, CPU {r['cpu_s']:.2f} s ({r['cpu_s_per_m_events']:.2f} s per M events), "
+                  f"{r['wall_s']:.1f} s; {r['report']}", flush=True)
+        if "handwritten-stream" not in skip:
+            r = handwritten_stream_phase(args, lines, work, pids)
+            res["phases"]["handwritten-stream"] = r
+            print(f"handwritten-stream: {r['events']:,} events at {args.rate:,.0f}/s; CPU per M events: "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in r["cpu_s_per_m_events"].items()), flush=True)
         if "latency" not in skip:
             r = latency_phase(args, es, lines, work, pids)
             m = r["cpu_events"] / 1e6
