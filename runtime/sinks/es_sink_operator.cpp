@@ -53,15 +53,24 @@ void EsSinkOperator::open(ExecContext& ctx) {
   index_ = config.index;
   hosts_ = config.hosts;
   encoder_.emplace(bulk_config(plan_, ctx.sources));
-  std::vector<std::string> drift;
+  es::PreparedIndex prepared;
   try {
     es::IndexAdmin admin(config);
-    es::prepare_index(admin, config, mappings_json_, &drift);
+    prepared = es::prepare_index(admin, config, mappings_json_);
   } catch (const es::EsAdminError& e) {
     throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "' on " + describe() +
                        ": " + e.what());
   } catch (const std::exception& e) {
     throw RunError::io("sink '" + sink.name + "': cannot prepare index '" + config.index + "': " + e.what());
+  }
+  const std::vector<std::string>& drift = prepared.drift;
+  if (!prepared.template_error.empty()) {
+    std::string w = fmt::format("sink '{}': cannot install index template '{}' ({}): if index '{}' is deleted while "
+                                "the pipeline runs, OpenSearch re-creates it with dynamic mapping",
+                                sink.name, es::exact_template_name(config.index), prepared.template_error,
+                                config.index);
+    fmt::print(stderr, "{}\n", w);
+    ctx.stats.warnings.push_back(std::move(w));
   }
   if (!drift.empty()) {
     // Written as they are: the index may coerce them (a decimal into a long

@@ -45,6 +45,7 @@ def make_names(es, kafka_admin):
     for n in made:
         try:
             es.indices.delete(index=n["index"], ignore=[404])
+            es.indices.delete_index_template(name=f"pipec-index.{n['index']}", ignore=[404])
         except Exception:
             pass
         try:

@@ -335,7 +335,7 @@ int run_admin(int argc, char** argv) {
       w.field("count", admin.count(arg(1), args.size() > 2 ? args[2] : std::string()));
     } else if (op == "prepare") {  // INDEX MODE MAPPINGS: what the sink does at start-up for index.create
       EsConfig c = parse_es_config({{"hosts", hosts}, {"index", arg(1)}, {"index.create", arg(2)}, {"index.replicas", "0"}});
-      w.field("did", prepare_index(admin, c, arg(3)));
+      w.field("did", prepare_index(admin, c, arg(3)).did);
     } else if (op == "health") {
       w.field("status", admin.cluster_health());
     } else {

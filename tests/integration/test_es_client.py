@@ -422,6 +422,13 @@ def test_index_admin_operations(es):
         assert admin("prepare", f"{base}-p", "index", MAPPING) == {"did": "index", "ok": True}
         assert admin("prepare", f"{base}-p", "index", MAPPING)["ok"]
         assert es.indices.get_mapping(index=f"{base}-p")[f"{base}-p"]["mappings"]["dynamic"] == "strict"
+        # ... and a template for that one name: deleted, the index comes back
+        # from the next bulk write with the mapping, not a dynamic one.
+        es.indices.delete(index=f"{base}-p")
+        assert load(f"{base}-p", 5)["acked"] == 5
+        m = es.indices.get_mapping(index=f"{base}-p")[f"{base}-p"]["mappings"]
+        assert m["dynamic"] == "strict" and m["properties"]["name"] == {"type": "keyword"}, m
+        es.indices.delete_index_template(name=f"pipec-index.{base}-p")
         assert admin("prepare", base + "-d-{ts|yyyy.MM.dd}", "index", MAPPING)["did"] == "template"
         assert load(f"{base}-d-2024.01.02", 5)["acked"] == 5
         m = es.indices.get_mapping(index=f"{base}-d-2024.01.02")[f"{base}-d-2024.01.02"]["mappings"]

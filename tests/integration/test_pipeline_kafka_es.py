@@ -22,8 +22,8 @@ import subprocess
 import threading
 import time
 
-from pipeline_e2e import (all_ids, committed, count, end_offsets, pipe_text, pipec_bin, produce, run_until_indexed,
-                          start, wait_committed, wait_count, write_pipe)
+from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, pipe_text, pipec_bin, produce, produce_events,
+                          producer, run_until_indexed, start, stop, wait_committed, wait_count, write_pipe)
 
 N = 5000
 POISON = [b'{"id": 99999991, "user": "broken', b'{"id": "not-a-number", "user": "x", "amount": 1.0, "ts": 1}',
@@ -173,3 +173,56 @@ def test_an_existing_index_with_another_mapping_is_reported(tmp_path, es, names)
     assert "'id'" not in lines[0] and "'ts'" not in lines[0]
     assert any("'amount' is long in the index" in w for w in json.loads(summary.read_text())["pipelines"][0]["warnings"])
     print(f"\n{lines[0].strip()}")
+
+
+def test_an_index_deleted_mid_run_comes_back_with_the_pipelines_mapping(tmp_path, es, names):
+    """Someone deletes the index while the pipeline streams into it: the next
+    bulk write re-creates it (OpenSearch's auto-create), and the sink's
+    template for that one name gives it the pipeline's mapping. Without the
+    template it came back with dynamic mapping (amount a float, user text,
+    no 'dynamic: strict'), silently."""
+    pipe, _ = write_pipe(tmp_path, names)
+    log_path = tmp_path / "run.log"
+    proc = start(pipe, open(log_path, "w"))
+    try:
+        p = producer()
+        produce_events(p, names["topic"], range(0, 50))
+        assert p.flush(30) == 0
+        wait_count(es, names["index"], 50, proc, timeout=60, step=0.1)
+        es.indices.delete(index=names["index"])
+        produce_events(p, names["topic"], range(50, 80))
+        assert p.flush(30) == 0
+        wait_count(es, names["index"], 30, proc, timeout=60, step=0.1)
+        mapping = es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]
+    finally:
+        stop(proc, log_path)
+    assert mapping["dynamic"] == "strict", mapping
+    props = mapping["properties"]
+    assert props["amount"] == {"type": "double"} and props["user"] == {"type": "keyword"}, props
+    assert all_ids(es, names["index"]) == set(range(50, 80))
+
+
+def test_a_refused_index_template_is_a_warning_and_the_run_delivers(tmp_path, es, names):
+    """A user allowed to create indices but not templates (a cluster
+    privilege): the sink says what it could not do and what that means, and
+    indexes everything."""
+    produce(names["topic"], 200)
+    proxy = FaultProxy({"rules": [{"match": "template", "every": 1, "fault": "status", "status": 403}]})
+    try:
+        pipe, _ = write_pipe(tmp_path, names, hosts=proxy.url)
+        log_path = tmp_path / "run.log"
+        proc = start(pipe, open(log_path, "w"))
+        try:
+            wait_count(es, names["index"], 200, proc, timeout=60, step=0.1)
+        finally:
+            stop(proc, log_path)
+    finally:
+        proxy.close()
+    log = log_path.read_text()
+    warning = [l for l in log.splitlines() if l.startswith("sink 'out': cannot install index template")]
+    assert len(warning) == 1, log
+    assert "  warning: " + warning[0] in log, log  # and in the run's summary
+    assert f"pipec-index.{names['index']}" in warning[0] and "security_exception" in warning[0], warning
+    assert "re-creates it with dynamic mapping" in warning[0], warning
+    assert es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]["dynamic"] == "strict"
+    assert all_ids(es, names["index"]) == set(range(200))

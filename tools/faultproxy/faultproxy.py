@@ -26,7 +26,8 @@ Schedule (JSON, --schedule TEXT or --schedule @FILE):
      {"match": "bulk", "probability": 0.05, "fault": "drop_before", "limit": 3},
      {"match": "any",  "every": 9, "fault": "delay", "ms": 1500, "where": "after"}]}
 
-"match" is bulk (paths with /_bulk), health (/_cluster/health) or any. Each
+"match" is bulk (paths with /_bulk), health (/_cluster/health), template
+(/_index_template) or any. Each
 rule counts the requests it matches (1-based n); it fires when n is in "nth",
 or n % every == offset % every, or with "probability"; at most "limit" times.
 The first rule that fires decides; otherwise the request is forwarded as is.
@@ -83,6 +84,8 @@ class Rule:
     def __init__(self, spec):
         self.spec = spec
         self.match = spec.get("match", "bulk")
+        if self.match not in ("any", "bulk", "health", "template"):
+            raise ValueError(f"unknown match {self.match!r}")
         self.fault = spec["fault"]
         if self.fault not in ("status", "partial", "delay", "drop_before", "drop_after"):
             raise ValueError(f"unknown fault {self.fault!r}")
@@ -101,6 +104,8 @@ class Rule:
             return "/_bulk" in path
         if self.match == "health":
             return path.startswith("/_cluster/health")
+        if self.match == "template":
+            return path.startswith("/_index_template")
         return False
 
     def fires(self, rng):
@@ -204,6 +209,9 @@ def status_body(status):
                                             "primary shard is not active [injected by faultproxy]")
     if status == 413:
         return "text/plain", b"request entity too large [injected by faultproxy]"
+    if status == 403:
+        return "application/json", es_error(403, "security_exception",
+                                            "no permissions for [indices:admin/index_template/put] [injected by faultproxy]")
     return "text/html", f"<html><body><h1>{status} injected by faultproxy</h1></body></html>\n".encode()
 
 

@@ -301,18 +301,30 @@ std::string template_pattern(std::string_view index) {
   return out;
 }
 
-std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json,
-                          std::vector<std::string>* drift) {
-  if (config.index_create == "none" || config.index.empty()) return "none";
+std::string exact_template_name(std::string_view index) { return "pipec-index." + std::string(index); }
+
+PreparedIndex prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json) {
+  PreparedIndex out;
+  out.did = "none";
+  if (config.index_create == "none" || config.index.empty()) return out;
   IndexSettings settings;
   settings.shards = config.index_shards;
   settings.replicas = config.index_replicas;
   settings.refresh_interval = config.index_refresh_interval;
   std::string pattern = template_pattern(config.index);
   if (config.index_create == "index" && pattern == config.index) {
-    if (!admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true) && drift)
-      *drift = admin.mapping_drift(config.index, mappings_json);
-    return "index";
+    // Above the usual priorities of broad templates ("logs-*"): this one name
+    // is the pipeline's. A user without the right to manage templates still
+    // gets the index.
+    try {
+      admin.put_index_template(exact_template_name(config.index), {config.index}, settings, mappings_json, 500);
+    } catch (const EsAdminError& e) {
+      out.template_error = e.what();
+    }
+    if (!admin.create_index(config.index, settings, mappings_json, /*ignore_existing=*/true))
+      out.drift = admin.mapping_drift(config.index, mappings_json);
+    out.did = "index";
+    return out;
   }
   // The template's name: the pattern without wildcards and other characters names may not hold.
   std::string name;
@@ -320,7 +332,8 @@ std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string
     name.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_');
   while (!name.empty() && (name.back() == '_' || name.back() == '-' || name.back() == '.')) name.pop_back();
   admin.put_index_template("pipec-" + (name.empty() ? std::string("index") : name), {pattern}, settings, mappings_json);
-  return "template";
+  out.did = "template";
+  return out;
 }
 
 }  // namespace pipec::es

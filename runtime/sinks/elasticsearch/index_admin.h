@@ -117,16 +117,24 @@ std::vector<std::string> mapping_differences(std::string_view wanted, std::strin
 
 // What the sink's index.create option asks for at start-up, from its config:
 //   "none"      nothing
-//   "index"     create config.index (an existing one is left as it is); an
-//               index name with {field|format} placeholders cannot be created
-//               ahead, so it gets a template instead
+//   "index"     create config.index (an existing one is left as it is), and
+//               an index template for that one name (exact_template_name):
+//               an index deleted while the pipeline runs is re-created by the
+//               next bulk write with this mapping, not a dynamic one; an index
+//               name with {field|format} placeholders cannot be created ahead,
+//               so it gets a pattern template instead
 //   "template"  an index template named after the pattern, for
 //               template_pattern(config.index)
-// with index.shards / index.replicas and the given mapping. Returns what it
-// did: "none", "index" or "template". An index that already existed keeps
-// its mapping: how it differs from the given one goes to *drift.
-std::string prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json,
-                          std::vector<std::string>* drift = nullptr);
+// with index.shards / index.replicas and the given mapping.
+struct PreparedIndex {
+  std::string did;                 // "none", "index" or "template"
+  std::vector<std::string> drift;  // how an existing index's mapping differs from the given one
+  std::string template_error;      // the exact-name template was refused (the index was still made)
+};
+PreparedIndex prepare_index(IndexAdmin& admin, const EsConfig& config, std::string_view mappings_json);
+
+// "pipec-index.<index>": the template prepare_index installs for one index name.
+std::string exact_template_name(std::string_view index);
 
 // "orders-{ts|yyyy.MM.dd}" -> "orders-*"; a name without placeholders is kept.
 std::string template_pattern(std::string_view index);
