@@ -48,7 +48,7 @@ const std::vector<OptionSpec>& all_option_specs() {
       {"elasticsearch", K::Sink, false, "retry.initial-backoff", T::Duration, false, "", "first backoff, doubled per attempt (default 100ms)"},
       {"elasticsearch", K::Sink, false, "retry.max-backoff", T::Duration, false, "", "backoff cap (default 30s)"},
       {"elasticsearch", K::Sink, false, "retry.max-buffered-bytes", T::Size, false, "", "most bytes of documents held (batching, in flight, retrying) before backpressure; pipec holds concurrency + 2 requests' worth within it (default 32mb)"},
-      {"elasticsearch", K::Sink, false, "index.create", T::Enum, false, "none|index|template", "create the index or template from the schema (default index; with it a template for that one name, so that an index deleted during the run comes back with this mapping); an index that exists keeps its mapping, and how it differs from the schema is a warning"},
+      {"elasticsearch", K::Sink, false, "index.create", T::Enum, false, "none|index|template", "create the index or template from the schema (default index; with it a template for that one name, so that an index deleted during the run comes back with this mapping; an alias of that name is written through); an index that exists keeps its mapping, and how it differs from the schema is a warning"},
       {"elasticsearch", K::Sink, false, "index.shards", T::Integer, false, "", "primary shards for created indices"},
       {"elasticsearch", K::Sink, false, "index.replicas", T::Integer, false, "", "replicas for created indices"},
       {"elasticsearch", K::Sink, false, "index.refresh-interval", T::Duration, false, "", "refresh interval of created indices (default: the server's, 1s)"},

@@ -429,6 +429,12 @@ def test_index_admin_operations(es):
         m = es.indices.get_mapping(index=f"{base}-p")[f"{base}-p"]["mappings"]
         assert m["dynamic"] == "strict" and m["properties"]["name"] == {"type": "keyword"}, m
         es.indices.delete_index_template(name=f"pipec-index.{base}-p")
+        # An alias of the name is written through, not created over.
+        es.indices.create(index=f"{base}-a1", body={"aliases": {f"{base}-al": {}}})
+        assert admin("prepare", f"{base}-al", "index", MAPPING) == {"did": "alias", "ok": True}
+        es.indices.create(index=f"{base}-a2", body={"aliases": {f"{base}-al": {}}})
+        refused = admin("prepare", f"{base}-al", "index", MAPPING)
+        assert refused["ok"] is False and "none of them is its write index" in refused["error"], refused
         assert admin("prepare", base + "-d-{ts|yyyy.MM.dd}", "index", MAPPING)["did"] == "template"
         assert load(f"{base}-d-2024.01.02", 5)["acked"] == 5
         m = es.indices.get_mapping(index=f"{base}-d-2024.01.02")[f"{base}-d-2024.01.02"]["mappings"]

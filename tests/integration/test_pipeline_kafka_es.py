@@ -226,3 +226,34 @@ def test_a_refused_index_template_is_a_warning_and_the_run_delivers(tmp_path, es
     assert "re-creates it with dynamic mapping" in warning[0], warning
     assert es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]["dynamic"] == "strict"
     assert all_ids(es, names["index"]) == set(range(200))
+
+
+def test_a_sink_writes_through_an_alias_into_its_write_index(tmp_path, es, names):
+    """`index` names an alias (blue/green, rollover): the sink neither tries to
+    create an index of that name (OpenSearch refused: "already exists as
+    alias", and the run failed) nor installs a template for it; documents go
+    to the alias's write index. An alias over several indices with no write
+    index would refuse every write: the run stops at start-up saying so."""
+    alias = names["index"]
+    old, new = f"{alias}-v1", f"{alias}-v2"
+    es.indices.create(index=old, body={"aliases": {alias: {}}})
+    es.indices.create(index=new, body={"aliases": {alias: {}}})
+    produce(names["topic"], 100)
+    bounded = dict(names)
+    text = pipe_text(bounded, tmp_path / "dlq.ndjson").replace(
+        "'scan.startup.mode' = 'earliest'", "'scan.startup.mode' = 'earliest',\n  'scan.bounded.mode' = 'latest-offset'")
+    pipe = tmp_path / "alias.pipe"
+    pipe.write_text(text)
+    try:
+        p = subprocess.run([pipec_bin(), "run", "--no-progress", str(pipe)], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2, p.stderr
+        assert f"alias '{alias}' points to 2 indices and none of them is its write index" in p.stderr, p.stderr
+        es.indices.update_aliases(body={"actions": [{"add": {"index": new, "alias": alias, "is_write_index": True}}]})
+        p = subprocess.run([pipec_bin(), "run", "--no-progress", str(pipe)], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        es.indices.refresh(index=f"{alias}-*")
+        assert es.count(index=old)["count"] == 0 and es.count(index=new)["count"] == 100
+        assert not es.indices.exists_index_template(name=f"pipec-index.{alias}")
+        assert "cannot install" not in p.stderr, p.stderr
+    finally:
+        es.indices.delete(index=f"{alias}-*", ignore=[404])

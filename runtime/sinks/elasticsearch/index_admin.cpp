@@ -171,16 +171,22 @@ void IndexAdmin::delete_index_template(std::string_view name, bool ignore_missin
   else call("DELETE", "/_index_template/" + url_encode(name));
 }
 
-std::vector<std::string> IndexAdmin::indices_for_alias(std::string_view alias) {
+std::vector<std::string> IndexAdmin::indices_for_alias(std::string_view alias) { return alias_targets(alias).indices; }
+
+IndexAdmin::AliasTargets IndexAdmin::alias_targets(std::string_view alias) {
   HttpResponse r = call("GET", "/_alias/" + url_encode(alias), {}, {404});
-  std::vector<std::string> out;
+  AliasTargets out;
   if (r.status == 404) return out;  // {"error":"alias [x] missing","status":404}
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parse_json(parser, r.body, "GET /_alias").get(obj))
     throw EsAdminError("GET /_alias: answer is not an object", static_cast<int>(r.status), "", r.body.substr(0, 200));
-  for (auto field : obj) out.emplace_back(field.key);
-  std::sort(out.begin(), out.end());
+  for (auto [index, entry] : obj) {
+    out.indices.emplace_back(index);
+    bool write = false;
+    if (!entry["aliases"][alias]["is_write_index"].get(write) && write) out.write_index = std::string(index);
+  }
+  std::sort(out.indices.begin(), out.indices.end());
   return out;
 }
 
@@ -313,6 +319,19 @@ PreparedIndex prepare_index(IndexAdmin& admin, const EsConfig& config, std::stri
   settings.refresh_interval = config.index_refresh_interval;
   std::string pattern = template_pattern(config.index);
   if (config.index_create == "index" && pattern == config.index) {
+    // Written through an alias (blue/green, rollover): its indices exist and
+    // keep their mappings; OpenSearch sends the documents to its write index.
+    IndexAdmin::AliasTargets alias = admin.alias_targets(config.index);
+    if (!alias.indices.empty()) {
+      if (alias.indices.size() > 1 && alias.write_index.empty())
+        throw EsAdminError(fmt::format("alias '{}' points to {} indices and none of them is its write index: every "
+                                       "bulk write would be refused (set is_write_index on one)",
+                                       config.index, alias.indices.size()),
+                           0, "", "");
+      out.drift = admin.mapping_drift(alias.write_index.empty() ? alias.indices[0] : alias.write_index, mappings_json);
+      out.did = "alias";
+      return out;
+    }
     // Above the usual priorities of broad templates ("logs-*"): this one name
     // is the pipeline's. A user without the right to manage templates still
     // gets the index.

@@ -74,6 +74,12 @@ class IndexAdmin {
   // ---- aliases
   // The indices behind `alias`, sorted; empty when there is no such alias.
   std::vector<std::string> indices_for_alias(std::string_view alias);
+  // The same, and the one marked is_write_index ("" when none is).
+  struct AliasTargets {
+    std::vector<std::string> indices;
+    std::string write_index;
+  };
+  AliasTargets alias_targets(std::string_view alias);
   void add_alias(std::string_view index, std::string_view alias);
   void remove_alias(std::string_view index, std::string_view alias);
   // Points `alias` at `new_index` only, in ONE _aliases request (remove from
@@ -117,7 +123,8 @@ std::vector<std::string> mapping_differences(std::string_view wanted, std::strin
 
 // What the sink's index.create option asks for at start-up, from its config:
 //   "none"      nothing
-//   "index"     create config.index (an existing one is left as it is), and
+//   "index"     create config.index (an existing one is left as it is; an
+//               alias of that name is written through: "alias"), and
 //               an index template for that one name (exact_template_name):
 //               an index deleted while the pipeline runs is re-created by the
 //               next bulk write with this mapping, not a dynamic one; an index
@@ -127,7 +134,7 @@ std::vector<std::string> mapping_differences(std::string_view wanted, std::strin
 //               template_pattern(config.index)
 // with index.shards / index.replicas and the given mapping.
 struct PreparedIndex {
-  std::string did;                 // "none", "index" or "template"
+  std::string did;                 // "none", "index", "alias" or "template"
   std::vector<std::string> drift;  // how an existing index's mapping differs from the given one
   std::string template_error;      // the exact-name template was refused (the index was still made)
 };
