@@ -33,6 +33,8 @@ import json
 import threading
 import time
 
+import pytest
+
 
 from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, kafka_service, mixed_faults,
                           opensearch_service, produce, produce_events, producer, rss_kib, run_until_indexed, start,
@@ -216,16 +218,30 @@ def test_opensearch_outage_pauses_resumes_and_loses_nothing(tmp_path, es, names)
           f"sink {s['sink']}")
 
 
-def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_everything(tmp_path, es, names):
-    """The index refuses writes for a while (index.blocks.write, as the disk
-    flood stage sets read_only_allow_delete): every document is answered 403
-    cluster_block_exception while the cluster stays healthy. That is not the
-    documents' fault: they wait (breaker open, sources paused, probes ever
-    less often) instead of using up their 2 attempts and becoming dead
-    letters (what happened before: 1,000 of 1,000 dead-lettered within 12 s);
-    once the block is lifted, everything is indexed, once."""
+REFUSALS = {
+    # index.blocks.write, as the disk flood stage sets read_only_allow_delete: 403 cluster_block_exception.
+    "write-block": ("cluster_block_exception",
+                    lambda es, i: es.indices.put_settings(index=i, body={"index.blocks.write": True}),
+                    lambda es, i: es.indices.put_settings(index=i, body={"index.blocks.write": False})),
+    # A closed index (closed to change its analysis settings, or to restore it): 400 index_closed_exception.
+    "closed-index": ("index_closed_exception", lambda es, i: es.indices.close(index=i),
+                     lambda es, i: es.indices.open(index=i, wait_for_active_shards=1)),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_everything(tmp_path, es, names, refusal):
+    """The index refuses writes for a while, whatever the document, while the
+    cluster stays healthy. That is not the documents' fault: they wait
+    (breaker open, sources paused, probes ever less often) instead of using
+    up their 2 attempts and becoming dead letters (what happened before:
+    1,000 of 1,000 dead-lettered within 12 s under a write block; every
+    document written while the index was closed); once writes are allowed
+    again, everything is indexed, once."""
+    error_type, refuse, allow = REFUSALS[refusal]
     n = 3000
-    es.indices.create(index=names["index"], body={"settings": {"index.blocks.write": True, "number_of_replicas": 0}})
+    es.indices.create(index=names["index"], body={"settings": {"number_of_replicas": 0}})
+    refuse(es, names["index"])
     produce(names["topic"], n)
     pipe, dlq = write_pipe(tmp_path, names, sink_options=FAST_RETRY + [("retry.max-attempts", "2")])
     log_path, summary = tmp_path / "run.log", tmp_path / "summary.json"
@@ -237,10 +253,10 @@ def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_every
             time.sleep(0.2)
         time.sleep(8)  # blocked for ~8 s more: several probes, each followed by a refused request
         blocked_log = tail(log_path, 100000)
-        assert count(es, names["index"]) == 0
+        assert count(es, names["index"]) == (-1 if refusal == "closed-index" else 0)  # a closed index has no count
         assert letters(dlq) == [], letters(dlq)[:2]
         commits_blocked = committed(names["topic"], names["group"], names["partitions"])
-        es.indices.put_settings(index=names["index"], body={"index.blocks.write": False})
+        allow(es, names["index"])
         stop_when_indexed(es, names, proc, log_path, n, timeout=90)
     finally:
         if proc.poll() is None:
@@ -248,7 +264,7 @@ def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_every
             proc.wait()
     log = tail(log_path, 100000)
     s = summary_of(summary)
-    assert "cluster_block_exception" in blocked_log and "does not accept writes" in blocked_log, blocked_log
+    assert error_type in blocked_log and "does not accept writes" in blocked_log, blocked_log
     # While blocked nothing was acknowledged, so nothing was committed.
     assert all(v <= 0 for v in commits_blocked.values()), commits_blocked
     assert all_ids(es, names["index"]) == set(range(n)) and count(es, names["index"]) == n
@@ -257,7 +273,7 @@ def test_a_write_block_pauses_without_dead_letters_and_lifting_it_delivers_every
     assert blocked_log.count("does not accept writes") == 1
     assert log.count("circuit breaker closed, sources resumed") == 1, log
     assert s["sink"]["breaker_opened"] >= 2 and s["sink"]["health_probes"] >= 2, s["sink"]
-    print(f"\nwrite block: sink {s['sink']}")
+    print(f"\n{refusal}: sink {s['sink']}")
 
 
 def test_a_kafka_broker_restart_mid_run_loses_and_doubles_nothing(tmp_path, es, names):

@@ -37,7 +37,7 @@ std::string EsError::describe() const {
 }
 
 bool refuses_writes(std::string_view type) {
-  return type == "cluster_block_exception" || type == "unavailable_shards_exception" ||
+  return type == "cluster_block_exception" || type == "index_closed_exception" || type == "unavailable_shards_exception" ||
          type == "no_shard_available_action_exception";
 }
 

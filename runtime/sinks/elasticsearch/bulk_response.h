@@ -6,7 +6,9 @@
 //               versions) the document, or a newer version of it, is there.
 //   blocked     the cluster refuses writes for now, whatever the document:
 //               cluster_block_exception (a read-only index, the disk flood
-//               stage, no elected master), shards not available. Retried
+//               stage, no elected master), a closed index (closed to change
+//               its analysis settings, or to restore it), shards not
+//               available. Retried
 //               under the circuit breaker without using up an attempt: the
 //               document is not at fault, so it never becomes a dead letter.
 //   retryable   429, 5xx, es_rejected_execution_exception; for the whole
@@ -39,7 +41,8 @@ namespace pipec::es {
 
 enum class ItemOutcome : uint8_t { Success, Conflict, Retryable, Blocked, Permanent };
 const char* item_outcome_name(ItemOutcome o);
-// cluster_block_exception and the shard-availability errors (see "blocked").
+// cluster_block_exception, index_closed_exception and the shard-availability
+// errors (see "blocked").
 bool refuses_writes(std::string_view error_type);
 
 // An error object {"type":..., "reason":..., "caused_by":{...}} with its HTTP status.

@@ -175,6 +175,7 @@ TEST_CASE("es classification tables") {
   // The cluster refuses writes whatever the document: never a dead letter.
   CHECK(classify_item(429, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Blocked);  // flood stage (7.x+)
   CHECK(classify_item(403, "cluster_block_exception", BulkOp::Index) == ItemOutcome::Blocked);  // write block, ES 6 flood stage
+  CHECK(classify_item(400, "index_closed_exception", BulkOp::Index) == ItemOutcome::Blocked);  // POST /<index>/_close
   CHECK(classify_item(503, "unavailable_shards_exception", BulkOp::Index) == ItemOutcome::Blocked);
   CHECK(classify_item(503, "no_shard_available_action_exception", BulkOp::Index) == ItemOutcome::Blocked);
   CHECK(classify_item(500, "", BulkOp::Index) == ItemOutcome::Retryable);
