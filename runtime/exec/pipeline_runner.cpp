@@ -253,7 +253,8 @@ void PipelineRunner::run_batches(const std::atomic<int>& stop) {
     KafkaSourceStats k = kafka->kafka()->stats();
     ctx_.stats.source_counters = {{"messages", k.messages},     {"dropped", k.dropped},
                                   {"pauses", k.pauses},         {"rebalances", k.rebalances},
-                                  {"commits", k.commits},       {"commit_failures", k.commit_failures}};
+                                  {"commits", k.commits},       {"commit_failures", k.commit_failures},
+                                  {"lost_to_retention", k.lost_to_retention}};
   }
 }
 

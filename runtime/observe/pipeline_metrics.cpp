@@ -124,6 +124,9 @@ void add_kafka(MetricSet& m, const KafkaSourceStats& s, const Labels& p) {
   m.counter("pipec_kafka_commit_failures_total", "Partition offsets the broker did not take", p,
             static_cast<double>(s.commit_failures));
   m.counter("pipec_kafka_rebalances_total", "Consumer group rebalances", p, static_cast<double>(s.rebalances));
+  m.counter("pipec_kafka_lost_to_retention_total",
+            "Offsets deleted by retention between a committed offset and the first read of its partition", p,
+            static_cast<double>(s.lost_to_retention));
   m.counter("pipec_kafka_pauses_total", "Times partitions were paused (sink outage or a long wait for room)", p,
             static_cast<double>(s.pauses));
   m.gauge("pipec_kafka_assigned_partitions", "Partitions assigned to this consumer", p, s.assigned);

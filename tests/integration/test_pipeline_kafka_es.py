@@ -22,8 +22,11 @@ import subprocess
 import threading
 import time
 
-from pipeline_e2e import (FaultProxy, all_ids, committed, count, end_offsets, pipe_text, pipec_bin, produce, produce_events,
-                          producer, run_until_indexed, start, stop, wait_committed, wait_count, write_pipe)
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient
+from pipeline_e2e import (BOOTSTRAP, FaultProxy, all_ids, committed, count, end_offsets, pipe_text, pipec_bin, produce,
+                          produce_events, producer, run_until_indexed, start, stop, wait_committed, wait_count,
+                          write_pipe)
 
 N = 5000
 POISON = [b'{"id": 99999991, "user": "broken', b'{"id": "not-a-number", "user": "x", "amount": 1.0, "ts": 1}',
@@ -257,3 +260,41 @@ def test_a_sink_writes_through_an_alias_into_its_write_index(tmp_path, es, names
         assert "cannot install" not in p.stderr, p.stderr
     finally:
         es.indices.delete(index=f"{alias}-*", ignore=[404])
+
+
+def test_records_deleted_by_retention_before_they_were_read_are_reported(tmp_path, es, names):
+    """pipec was stopped (or behind) while retention deleted records past the
+    group's committed offset: librdkafka 2.0.2 moves on to the log start
+    without a word. The source says which offsets are gone, counts them, and
+    reads on."""
+    text = pipe_text(names, tmp_path / "dlq.ndjson").replace(
+        "'scan.startup.mode' = 'earliest'", "'scan.startup.mode' = 'group-offsets',\n  'scan.bounded.mode' = 'latest-offset'")
+    pipe = tmp_path / "bounded.pipe"
+    pipe.write_text(text)
+    produce(names["topic"], 300)
+
+    def run():
+        summary = tmp_path / "summary.json"
+        p = subprocess.run([pipec_bin(), "run", "--no-progress", "--summary-json", str(summary), str(pipe)],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stderr, json.load(open(summary))["pipelines"][0]
+
+    log, first = run()
+    assert "deleted by retention" not in log, log
+    p = producer()
+    produce_events(p, names["topic"], range(300, 600))
+    assert p.flush(30) == 0
+    # What retention does: the log of each partition now starts 40 records
+    # after the group's committed offset.
+    ends = committed(names["topic"], names["group"], names["partitions"])
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    for f in admin.delete_records([TopicPartition(names["topic"], part, off + 40) for part, off in ends.items()]).values():
+        f.result(30)
+    log, second = run()
+    lines = [l for l in log.splitlines() if "deleted by retention before they were read" in l]
+    assert len(lines) == names["partitions"], log
+    for part, off in ends.items():
+        assert any(f"[{part}]: offsets {off} to {off + 39} (up to 40 records)" in l for l in lines), (part, off, lines)
+    assert second["source"]["lost_to_retention"] == 40 * names["partitions"], second
+    assert second["events_in"] == 300 - 40 * names["partitions"], second

@@ -56,6 +56,7 @@ struct KafkaSource::Impl {
     bool finished = false;  // bounded run: nothing more to hand out
     int64_t stop_high = -1; // bounded run: high watermark at assignment
     int64_t last_offset = -1;
+    int64_t resume_at = -1;  // the committed (or checkpoint) offset it resumed at, until its first record came
     // Messages gathered by the current poll() (source thread only).
     std::vector<rd_kafka_message_t*> gathered;
   };
@@ -388,11 +389,15 @@ struct KafkaSource::Impl {
     // Start offsets: only needed to resolve 'timestamp' and to know where a
     // bounded partition starts. Everything else is librdkafka's committed
     // offset / auto.offset.reset.
+    // The committed offsets also tell whether the first records read are
+    // really there (check_resume).
     std::vector<int64_t> start(l->cnt, RD_KAFKA_OFFSET_INVALID);
-    if ((by_time || bounded) && l->cnt > 0) {
+    if (l->cnt > 0) {
       rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, config.sync_timeout_ms);
       if (e) set_error(std::string("kafka: fetching committed offsets: ") + rd_kafka_err2str(e));
       for (int i = 0; i < l->cnt; ++i) start[i] = e || l->elems[i].err ? RD_KAFKA_OFFSET_INVALID : l->elems[i].offset;
+    }
+    if (by_time || bounded) {
       if (by_time) {
         rd_kafka_topic_partition_list_t* ts = rd_kafka_topic_partition_list_new(l->cnt);
         for (int i = 0; i < l->cnt; ++i)
@@ -464,6 +469,7 @@ struct KafkaSource::Impl {
         p.partition = l->elems[i].partition;
         p.stop_high = high[i];
         p.finished = finished[i];
+        p.resume_at = start[i] >= 0 ? start[i] : -1;
         by_key[part_key(p.topic_index, p.partition)] = slot;
         if (paused_all || p.finished) to_pause.push_back(slot);
       }
@@ -647,6 +653,35 @@ struct KafkaSource::Impl {
     }
   }
 
+  // A partition's first record after an assignment should be at the offset
+  // it resumed at. Retention may have deleted that offset while pipec was
+  // stopped or behind: librdkafka 2.0.2 then moves to the log start
+  // (auto.offset.reset) without a word. Compaction and transaction markers
+  // leave gaps too, but never below the log start.
+  void check_resume(Part& p, int64_t first) {
+    int64_t at = p.resume_at;
+    p.resume_at = -1;
+    const std::string& topic = config.topics[p.topic_index];
+    std::string where = topic + "[" + std::to_string(p.partition) + "]";
+    if (first < at) {
+      log("kafka: " + where + ": the committed offset " + std::to_string(at) +
+          " is past the end of the log; reading from offset " + std::to_string(first) +
+          " (was the topic deleted and created again?)");
+      return;
+    }
+    if (first == at) return;
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(rk, topic.c_str(), p.partition, &lo, &hi) || lo < 0)
+      if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p.partition, &lo, &hi, 2000)) return;
+    if (lo <= at) return;
+    auto lost = static_cast<uint64_t>(lo - at);
+    log("kafka: " + where + ": offsets " + std::to_string(at) + " to " + std::to_string(lo - 1) + " (up to " +
+        std::to_string(lost) + " records) were deleted by retention before they were read; reading from " +
+        std::to_string(first));
+    std::lock_guard lock(mu);
+    counters.lost_to_retention += lost;
+  }
+
   // Copies one partition's gathered messages into a chunk and tracks them.
   void build_chunk(OffsetTracker::Slot slot, std::vector<KafkaChunk>& out) {
     Part& p = parts[slot];
@@ -671,6 +706,7 @@ struct KafkaSource::Impl {
       return;
     }
 
+    if (p.resume_at >= 0) check_resume(p, msgs.front()->offset);
     builder.reset(config.topics[p.topic_index], p.topic_index, p.partition,
                   config.source_file_base + p.topic_index);
     uint64_t tombstones = 0, oversize = 0;

@@ -120,6 +120,7 @@ struct KafkaSourceStats {
   uint64_t tombstones = 0;
   uint64_t oversize = 0;
   uint64_t dropped = 0;          // fetched but not handed out (revoked, stopped, re-delivered)
+  uint64_t lost_to_retention = 0;  // offsets deleted by retention between a committed offset and its first read
   uint64_t commits = 0;          // partition offsets confirmed by the broker
   uint64_t commit_failures = 0;  // partition offsets the broker did not take
   uint64_t deferred_commits = 0; // commit() calls skipped while the group rebalanced
