@@ -563,6 +563,15 @@ struct KafkaSource::Impl {
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) impl->set_state(KafkaConnectionState::Disconnected);
   }
 
+  // librdkafka's own warnings (e.g. an offset reset) in the source's log
+  // format instead of its raw "%4|1796543116.733|OFFSET|pipec#consumer-1|"
+  // lines. Called on librdkafka's threads; the log function is thread-safe.
+  static void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    if (auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk)))
+      impl->log(std::string(level <= 3 ? "librdkafka error " : level == 4 ? "librdkafka warning " : "librdkafka ") +
+                facility + ": " + line);
+  }
+
   static int stats_cb(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
     static_cast<Impl*>(opaque)->on_stats(std::string_view(json, json_len));
     return 0;  // librdkafka frees json
@@ -861,6 +870,7 @@ std::unique_ptr<KafkaSource> KafkaSource::open(const KafkaSourceConfig& config, 
   rd_kafka_conf_set_rebalance_cb(conf, &Impl::rebalance_cb);
   rd_kafka_conf_set_error_cb(conf, &Impl::error_cb);
   rd_kafka_conf_set_stats_cb(conf, &Impl::stats_cb);
+  rd_kafka_conf_set_log_cb(conf, &Impl::log_cb);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
