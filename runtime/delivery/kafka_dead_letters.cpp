@@ -1,5 +1,6 @@
 #include "runtime/delivery/kafka_dead_letters.h"
 
+#include <fmt/core.h>
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 
 #include "runtime/common/timestamp.h"
 #include "runtime/exec/run_error.h"
+#include "runtime/sources/kafka/kafka_config.h"
 
 namespace pipec {
 
@@ -58,6 +60,7 @@ struct KafkaDeadLetterOutput::Impl {
   rd_kafka_topic_t* topic = nullptr;
   std::atomic<uint64_t> in_flight{0};
   std::string failure;  // the first letter that could not be stored, or a fatal error
+  std::string log_prefix;  // "dead letters to kafka topic 'x'", set before the producer exists
 
   void fail(std::string why) {
     if (failure.empty()) failure = std::move(why);
@@ -75,6 +78,12 @@ struct KafkaDeadLetterOutput::Impl {
                  rd_kafka_err2str(m->err));
     }
     delete hold;
+  }
+
+  // librdkafka's own lines, on its threads, prefixed like the other dead-letter messages.
+  static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    if (auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk)))
+      fmt::print(stderr, "{}: {}\n", impl->log_prefix, librdkafka_log_line(level, facility, line));
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -122,9 +131,11 @@ void KafkaDeadLetterOutput::open() {
       rd_kafka_conf_destroy(conf);
       throw RunError::failed("dead letters to " + describe() + ": option 'dead-letter.kafka." + k + "': " + err);
     }
+  impl_->log_prefix = "dead letters to " + describe();
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
   rd_kafka_conf_set_error_cb(conf, &Impl::on_error);
+  rd_kafka_conf_set_log_cb(conf, &Impl::on_log);
   impl_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!impl_->rk) {
     rd_kafka_conf_destroy(conf);

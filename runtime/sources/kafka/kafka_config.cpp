@@ -210,4 +210,9 @@ bool validate_librdkafka_properties(const KafkaSourceConfig& config, std::string
   return true;
 }
 
+std::string librdkafka_log_line(int level, const char* facility, const char* line) {
+  const char* kind = level <= 3 ? "librdkafka error " : level == 4 ? "librdkafka warning " : "librdkafka ";
+  return std::string(kind) + facility + ": " + line;
+}
+
 }  // namespace pipec

@@ -96,4 +96,9 @@ KafkaProperties librdkafka_properties(const KafkaSourceConfig& config);
 // connecting. False with *error naming the property.
 bool validate_librdkafka_properties(const KafkaSourceConfig& config, std::string* error);
 
+// One of librdkafka's own log lines (its log_cb: syslog level, facility,
+// text) in pipec's words: "librdkafka warning OFFSET: ...", for a client's
+// log instead of librdkafka's raw "%4|1796543116.733|OFFSET|..." on stderr.
+std::string librdkafka_log_line(int level, const char* facility, const char* line);
+
 }  // namespace pipec

@@ -567,9 +567,7 @@ struct KafkaSource::Impl {
   // format instead of its raw "%4|1796543116.733|OFFSET|pipec#consumer-1|"
   // lines. Called on librdkafka's threads; the log function is thread-safe.
   static void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
-    if (auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk)))
-      impl->log(std::string(level <= 3 ? "librdkafka error " : level == 4 ? "librdkafka warning " : "librdkafka ") +
-                facility + ": " + line);
+    if (auto* impl = static_cast<Impl*>(rd_kafka_opaque(rk))) impl->log(librdkafka_log_line(level, facility, line));
   }
 
   static int stats_cb(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
