@@ -255,12 +255,38 @@ void EsSinkOperator::report_outage() {
     return;
   }
   // Paused: a full buffer (ordinary backpressure) or an open breaker (an outage).
-  if (outage_since_) return;
-  es::BulkClientStats s = client_->stats();
-  if (!s.outage()) return;
-  outage_since_ = std::chrono::steady_clock::now();
-  fmt::print(stderr, "sink '{}': circuit breaker open, {} does not accept writes ({}); sources paused, {} documents held\n",
-             name, describe(), s.last_error, s.buffered_items);
+  if (!outage_since_) {
+    es::BulkClientStats s = client_->stats();
+    if (s.outage()) {
+      outage_since_ = std::chrono::steady_clock::now();
+      fmt::print(stderr,
+                 "sink '{}': circuit breaker open, {} does not accept writes ({}); sources paused, {} documents held\n",
+                 name, describe(), s.last_error, s.buffered_items);
+    }
+  }
+  if (client_->index_missing()) restore_index();
+}
+
+// The index was deleted and the cluster does not create indices on write:
+// made again as at start-up, its documents then go out with the next retry.
+void EsSinkOperator::restore_index() {
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_restore_) return;
+  next_restore_ = now + std::chrono::seconds(5);  // a failed attempt is not repeated at every poll
+  const std::string& name = plan_.sink->name;
+  const es::EsConfig& config = client_->config();
+  try {
+    es::IndexAdmin admin(config);
+    es::prepare_index(admin, config, mappings_json_);
+    client_->index_restored();
+    fmt::print(stderr, "sink '{}': index '{}' was gone and {} does not create indices on write; created it again "
+                       "from the pipeline's mapping\n", name, config.index, describe());
+  } catch (const std::exception& e) {
+    if (!restore_failed_)
+      fmt::print(stderr, "sink '{}': index '{}' is gone and cannot be created again ({}); its documents are held\n",
+                 name, config.index, e.what());
+    restore_failed_ = true;
+  }
 }
 
 bool EsSinkOperator::paused() const { return client_ && client_->paused(); }

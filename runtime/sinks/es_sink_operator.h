@@ -143,6 +143,7 @@ class EsSinkOperator : public Operator {
   void on_dead_letter(es::Ticket t, std::string_view reason);
   // Logs when the breaker opens (the cluster is unreachable) and closes again.
   void report_outage();
+  void restore_index();
   bool stop_requested() const { return stop_ && stop_->load(std::memory_order_relaxed) != 0; }
 
   const LogicalSink& plan_;
@@ -167,6 +168,8 @@ class EsSinkOperator : public Operator {
   es::DocumentSample sample_;
   bool closed_ = false;
   std::optional<std::chrono::steady_clock::time_point> outage_since_;
+  std::chrono::steady_clock::time_point next_restore_{};
+  bool restore_failed_ = false;  // said once
   const std::atomic<int>* stop_ = nullptr;
   std::function<void()> wait_hook_;
   uint64_t unsent_ = 0;  // documents a stop request left unsubmitted

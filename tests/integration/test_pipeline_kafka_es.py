@@ -299,3 +299,35 @@ def test_records_deleted_by_retention_before_they_were_read_are_reported(tmp_pat
     assert second["source"]["lost_to_retention"] == 40 * names["partitions"], second
     assert "%4|" not in log, log  # librdkafka's own lines come in the source's format too
     assert second["events_in"] == 300 - 40 * names["partitions"], second
+
+
+def test_an_index_deleted_where_the_cluster_does_not_create_indices_is_made_again(tmp_path, es, names):
+    """A hardened cluster (action.auto_create_index false) answers writes to
+    a deleted index with 404 index_not_found_exception. The sink created that
+    index, so it holds the documents (they are not at fault: before, every one
+    became a dead letter), makes the index again from the pipeline's mapping,
+    and delivers them."""
+    es.cluster.put_settings(body={"persistent": {"action.auto_create_index": "false"}})
+    try:
+        pipe, dlq = write_pipe(tmp_path, names)
+        log_path = tmp_path / "run.log"
+        proc = start(pipe, open(log_path, "w"))
+        try:
+            p = producer()
+            produce_events(p, names["topic"], range(0, 50))
+            assert p.flush(30) == 0
+            wait_count(es, names["index"], 50, proc, timeout=60, step=0.1)
+            es.indices.delete(index=names["index"])
+            es.indices.delete_index_template(name=f"pipec-index.{names['index']}")  # nothing re-creates it by itself
+            produce_events(p, names["topic"], range(50, 80))
+            assert p.flush(30) == 0
+            wait_count(es, names["index"], 30, proc, timeout=60, step=0.1)
+        finally:
+            stop(proc, log_path)
+    finally:
+        es.cluster.put_settings(body={"persistent": {"action.auto_create_index": None}})
+    log = log_path.read_text()
+    assert "was gone and" in log and "created it again from the pipeline's mapping" in log, log
+    assert not dlq.exists() or dlq.read_text().strip() == "", dlq.read_text()
+    assert es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]["dynamic"] == "strict"
+    assert all_ids(es, names["index"]) == set(range(50, 80))

@@ -16,6 +16,7 @@
 #include "runtime/common/thread_name.h"
 #include "runtime/sinks/elasticsearch/bulk_response.h"
 #include "runtime/sinks/elasticsearch/es_http.h"
+#include "runtime/sinks/elasticsearch/index_admin.h"
 
 namespace pipec::es {
 
@@ -465,6 +466,12 @@ struct BulkClient::Impl {
           break;
         case ItemOutcome::Permanent:
           last_error = res.error;
+          if (manages_index && res.error.starts_with("index_not_found_exception")) {
+            index_missing.store(true);
+            ++retryable;
+            held.append_item(r, i);
+            break;
+          }
           dead_letter(it, std::move(res.error));
           break;
         case ItemOutcome::Retryable:
@@ -618,6 +625,9 @@ struct BulkClient::Impl {
 
   // Configuration and collaborators.
   EsConfig config;
+  // index.create 'index' with a plain name: the sink re-creates it when gone.
+  const bool manages_index = config.index_create == "index" && template_pattern(config.index) == config.index;
+  std::atomic<bool> index_missing{false};
   BulkClientCallbacks callbacks;
 
   // Shared between the owner and the I/O thread, under mu.
@@ -736,6 +746,10 @@ BulkClientStats BulkClient::stats() const {
 }
 
 const EsConfig& BulkClient::config() const { return impl_->config; }
+
+bool BulkClient::index_missing() const { return impl_->index_missing.load(); }
+
+void BulkClient::index_restored() { impl_->index_missing.store(false); }
 
 void BulkClient::close() { impl_->close(); }
 

@@ -147,6 +147,12 @@ class BulkClient {
 
   BulkClientStats stats() const;
   const EsConfig& config() const;
+  // The index the sink creates (index.create 'index', a plain name) is gone
+  // and the cluster does not create it on write (action.auto_create_index
+  // false): its documents are held, as when blocked, not dead-lettered.
+  bool index_missing() const;
+  // The sink made it again: the held documents go out with the next retry.
+  void index_restored();
 
   // Stops the I/O thread (in-flight requests are abandoned; see ~BulkClient).
   // Later submits answer Closed. Idempotent.

@@ -19,7 +19,9 @@
 //   permanent   every other 4xx (mapper_parsing_exception,
 //               strict_dynamic_mapping_exception, illegal_argument_exception,
 //               index_not_found_exception, ...): dead letter with the
-//               error type and reason.
+//               error type and reason. (The bulk client holds the documents
+//               of a missing index the sink itself creates instead, and the
+//               sink makes it again.)
 //   split       413 (too large) or 400 (malformed body) for a whole request of
 //               several documents: send the halves, so one bad document is
 //               isolated instead of failing its neighbours.
