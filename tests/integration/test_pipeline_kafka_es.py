@@ -178,13 +178,11 @@ def test_an_existing_index_with_another_mapping_is_reported(tmp_path, es, names)
     print(f"\n{lines[0].strip()}")
 
 
-def test_an_index_deleted_mid_run_comes_back_with_the_pipelines_mapping(tmp_path, es, names):
-    """Someone deletes the index while the pipeline streams into it: the next
-    bulk write re-creates it (OpenSearch's auto-create), and the sink's
-    template for that one name gives it the pipeline's mapping. Without the
-    template it came back with dynamic mapping (amount a float, user text,
-    no 'dynamic: strict'), silently."""
-    pipe, _ = write_pipe(tmp_path, names)
+def delete_index_mid_run(tmp_path, es, names, drop_template=False):
+    """Streams 50 events into the index, deletes it (and with `drop_template`
+    the sink's template for its name), streams 30 more and waits until the
+    index holds them. Returns (log text, dead-letter path, mapping)."""
+    pipe, dlq = write_pipe(tmp_path, names)
     log_path = tmp_path / "run.log"
     proc = start(pipe, open(log_path, "w"))
     try:
@@ -193,16 +191,28 @@ def test_an_index_deleted_mid_run_comes_back_with_the_pipelines_mapping(tmp_path
         assert p.flush(30) == 0
         wait_count(es, names["index"], 50, proc, timeout=60, step=0.1)
         es.indices.delete(index=names["index"])
+        if drop_template:
+            es.indices.delete_index_template(name=f"pipec-index.{names['index']}")
         produce_events(p, names["topic"], range(50, 80))
         assert p.flush(30) == 0
         wait_count(es, names["index"], 30, proc, timeout=60, step=0.1)
         mapping = es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]
     finally:
         stop(proc, log_path)
+    assert all_ids(es, names["index"]) == set(range(50, 80))
+    return log_path.read_text(), dlq, mapping
+
+
+def test_an_index_deleted_mid_run_comes_back_with_the_pipelines_mapping(tmp_path, es, names):
+    """Someone deletes the index while the pipeline streams into it: the next
+    bulk write re-creates it (OpenSearch's auto-create), and the sink's
+    template for that one name gives it the pipeline's mapping. Without the
+    template it came back with dynamic mapping (amount a float, user text,
+    no 'dynamic: strict'), silently."""
+    _, _, mapping = delete_index_mid_run(tmp_path, es, names)
     assert mapping["dynamic"] == "strict", mapping
     props = mapping["properties"]
     assert props["amount"] == {"type": "double"} and props["user"] == {"type": "keyword"}, props
-    assert all_ids(es, names["index"]) == set(range(50, 80))
 
 
 def test_a_refused_index_template_is_a_warning_and_the_run_delivers(tmp_path, es, names):
@@ -309,25 +319,9 @@ def test_an_index_deleted_where_the_cluster_does_not_create_indices_is_made_agai
     and delivers them."""
     es.cluster.put_settings(body={"persistent": {"action.auto_create_index": "false"}})
     try:
-        pipe, dlq = write_pipe(tmp_path, names)
-        log_path = tmp_path / "run.log"
-        proc = start(pipe, open(log_path, "w"))
-        try:
-            p = producer()
-            produce_events(p, names["topic"], range(0, 50))
-            assert p.flush(30) == 0
-            wait_count(es, names["index"], 50, proc, timeout=60, step=0.1)
-            es.indices.delete(index=names["index"])
-            es.indices.delete_index_template(name=f"pipec-index.{names['index']}")  # nothing re-creates it by itself
-            produce_events(p, names["topic"], range(50, 80))
-            assert p.flush(30) == 0
-            wait_count(es, names["index"], 30, proc, timeout=60, step=0.1)
-        finally:
-            stop(proc, log_path)
+        log, dlq, mapping = delete_index_mid_run(tmp_path, es, names, drop_template=True)
     finally:
         es.cluster.put_settings(body={"persistent": {"action.auto_create_index": None}})
-    log = log_path.read_text()
     assert "was gone and" in log and "created it again from the pipeline's mapping" in log, log
     assert not dlq.exists() or dlq.read_text().strip() == "", dlq.read_text()
-    assert es.indices.get_mapping(index=names["index"])[names["index"]]["mappings"]["dynamic"] == "strict"
-    assert all_ids(es, names["index"]) == set(range(50, 80))
+    assert mapping["dynamic"] == "strict", mapping
