@@ -54,7 +54,7 @@ def test_kafka_backfill_of_a_middle_range_leaves_the_live_group_alone(tmp_path, 
     r = run(pipe, "--from", iso(lo), "--to", hi, "--summary-json", summary)
     assert r.returncode == 0, r.stderr
     want = set(range(1000, 2000))
-    assert count(es, names["index"]) == len(want)
+    assert count(es, names["index"]) == len(want), r.stderr
     assert all_ids(es, names["index"]) == want
     assert committed(names["topic"], names["group"], 3) == before, "the live group's offsets moved"
     backfill_group = f"{names['group']}.backfill.{lo}-{hi}"
