@@ -99,7 +99,7 @@ def test_a_run_stopped_during_its_first_rebalance_exits_cleanly(tmp_path, names)
     """librdkafka 2.0.2 aborts in rd_kafka_destroy() when the first JoinGroup
     was answered and the SyncGroup not yet (confluentinc/librdkafka#4312);
     the source lets that rebalance finish before it closes. The window is ~1
-    ms wide: with the assignor as the only sign of a join, 6 of 700 such runs
+    ms wide: with the assignor as the only sign of a join, 6 of 800 such runs
     still died of SIGABRT (the second JoinGroup's answer landed between the
     check and the close; debug=cgrp logs); before any wait, 4 of 275.
     200 runs, two at a time, each with a fresh group, must all exit 2 with
