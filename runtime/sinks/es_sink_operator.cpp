@@ -41,6 +41,14 @@ std::string EsSinkOperator::describe() const {
   return hosts + "/" + index_;
 }
 
+namespace {
+// A start-up finding the run goes on with: on stderr now, and in the summary.
+void warn(ExecContext& ctx, std::string text) {
+  fmt::print(stderr, "{}\n", text);
+  ctx.stats.warnings.push_back(std::move(text));
+}
+}  // namespace
+
 void EsSinkOperator::open(ExecContext& ctx) {
   ctx_ = &ctx;
   const SinkDef& sink = *plan_.sink;
@@ -65,12 +73,9 @@ void EsSinkOperator::open(ExecContext& ctx) {
   }
   const std::vector<std::string>& drift = prepared.drift;
   if (!prepared.template_error.empty()) {
-    std::string w = fmt::format("sink '{}': cannot install index template '{}' ({}): if index '{}' is deleted while "
-                                "the pipeline runs, OpenSearch re-creates it with dynamic mapping",
-                                sink.name, es::exact_template_name(config.index), prepared.template_error,
-                                config.index);
-    fmt::print(stderr, "{}\n", w);
-    ctx.stats.warnings.push_back(std::move(w));
+    warn(ctx, fmt::format("sink '{}': cannot install index template '{}' ({}): if index '{}' is deleted while the "
+                          "pipeline runs, OpenSearch re-creates it with dynamic mapping",
+                          sink.name, es::exact_template_name(config.index), prepared.template_error, config.index));
   }
   if (!drift.empty()) {
     // Written as they are: the index may coerce them (a decimal into a long
@@ -78,8 +83,7 @@ void EsSinkOperator::open(ExecContext& ctx) {
     std::string w = fmt::format("sink '{}': index '{}' already exists with a mapping that differs from the pipeline's: ",
                                 sink.name, config.index);
     for (size_t i = 0; i < drift.size(); ++i) w += (i ? "; " : "") + drift[i];
-    fmt::print(stderr, "{}\n", w);
-    ctx.stats.warnings.push_back(std::move(w));
+    warn(ctx, std::move(w));
   }
   try {
     client_ = std::make_unique<es::BulkClient>(
@@ -279,6 +283,7 @@ void EsSinkOperator::restore_index() {
     es::IndexAdmin admin(config);
     es::prepare_index(admin, config, mappings_json_);
     client_->index_restored();
+    restore_failed_ = false;
     fmt::print(stderr, "sink '{}': index '{}' was gone and {} does not create indices on write; created it again "
                        "from the pipeline's mapping\n", name, config.index, describe());
   } catch (const std::exception& e) {

@@ -169,7 +169,7 @@ class EsSinkOperator : public Operator {
   bool closed_ = false;
   std::optional<std::chrono::steady_clock::time_point> outage_since_;
   std::chrono::steady_clock::time_point next_restore_{};
-  bool restore_failed_ = false;  // said once
+  bool restore_failed_ = false;  // said once per outage
   const std::atomic<int>* stop_ = nullptr;
   std::function<void()> wait_hook_;
   uint64_t unsent_ = 0;  // documents a stop request left unsubmitted
